@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
+import { IngestController } from './commands/ingest-readings/ingest.controller.js';
+import { IngestReadingsHandler } from './commands/ingest-readings/ingest-readings.handler.js';
+import type { AppConfig } from './config/config.schema.js';
+import { HealthController } from './http/health.controller.js';
+import { ProblemFilter } from './http/problem.filter.js';
+import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { ProjectionsModule } from './projections/projections.module.js';
+import { GetQuarantineHandler } from './queries/quarantine/get-quarantine.handler.js';
+import { QuarantineController } from './queries/quarantine/quarantine.controller.js';
+import { GetReadingsHandler } from './queries/readings/get-readings.handler.js';
+import { ReadingsController } from './queries/readings/readings.controller.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        TerminusModule.forRoot({ errorLogStyle: 'json' }),
+        InfrastructureModule.forRoot(config),
+        ProjectionsModule,
+      ],
+      controllers: [IngestController, ReadingsController, QuarantineController, HealthController],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        IngestReadingsHandler,
+        GetReadingsHandler,
+        GetQuarantineHandler,
+      ],
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { NewEvent } from '../../event-store/event-store.js';
+import { newEvent } from '../../events/event-registry.js';
+import {
+  MAX_SAMPLES_PER_EVENT,
+  READINGS_INGESTED,
+  type ReadingsIngestedData,
+  type Sample,
+} from '../../events/readings-ingested.event.js';
+import { READINGS_QUARANTINED, type ReadingsQuarantinedData } from '../../events/readings-quarantined.event.js';
+import { streams } from '../../events/streams.js';
+import type { IngestSource, ParsedBatch, RejectedRow, ValidRow } from './parse-batch.js';
+
+/** Namespace for deterministic ids of ingest events (uuid v5). */
+export const INGEST_NAMESPACE = '6f1b8c1e-3f7a-4c52-9a51-2d8e0b7c4a10';
+
+export interface IngestContext {
+  batchId: string;
+  source: IngestSource;
+  correlationId: string;
+  causationId?: string;
+  actor: string;
+  occurredAt: string;
+}
+
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+}
+
+/** Batch id for a request: derived from the Idempotency-Key (so a retry lands on the same events), else random. */
+export function batchIdFor(actor: string, idempotencyKey: string | undefined, random: () => string): string {
+  return idempotencyKey ? uuidv5(`${actor}\u0000${idempotencyKey}`, INGEST_NAMESPACE) : random();
+}
+
+/**
+ * Turns a validated batch into the appends to make, one per stream: valid rows grouped per
+ * (system, equipment) into samples by timestamp and chunked to bounded events; rejected rows into one
+ * ReadingsQuarantined per system. Event ids are a function of (batch, stream, index): a retry is idempotent.
+ * Within one batch a later row for the same (equipment, sensor, ts) replaces an earlier one.
+ */
+export function decideIngest(batch: ParsedBatch, ctx: IngestContext): StreamAppend[] {
+  const perStream = new Map<string, NewEvent[]>();
+  const push = (streamId: string, build: (eventId: string) => NewEvent) => {
+    const list = perStream.get(streamId) ?? [];
+    list.push(build(uuidv5(`${ctx.batchId}/${streamId}/${list.length}`, INGEST_NAMESPACE)));
+    perStream.set(streamId, list);
+  };
+  const metadata = { correlationId: ctx.correlationId, causationId: ctx.causationId, actor: ctx.actor, occurredAt: ctx.occurredAt };
+
+  for (const [key, rows] of groupBy(batch.valid, (r) => `${r.system_id}\u0000${r.equipment_id}`)) {
+    const [systemId, equipmentId] = key.split('\u0000') as [string, string];
+    const { samples, units } = toSamples(rows);
+    for (let chunk = 0; chunk * MAX_SAMPLES_PER_EVENT < samples.length; chunk++) {
+      const data: ReadingsIngestedData = {
+        batchId: ctx.batchId,
+        systemId,
+        equipmentId,
+        source: ctx.source,
+        chunk,
+        samples: samples.slice(chunk * MAX_SAMPLES_PER_EVENT, (chunk + 1) * MAX_SAMPLES_PER_EVENT),
+        units,
+      };
+      push(streams.readings(systemId), (id) => newEvent(READINGS_INGESTED, id, data, metadata));
+    }
+  }
+
+  for (const [systemId, rows] of groupBy(batch.rejected, systemIdOf)) {
+    const data: ReadingsQuarantinedData = {
+      batchId: ctx.batchId,
+      systemId: systemId || null,
+      source: ctx.source,
+      rows: rows.map((r) => ({ row: r.row, raw: r.raw, errors: r.errors })),
+    };
+    push(systemId ? streams.readings(systemId) : streams.unassignedQuarantine, (id) =>
+      newEvent(READINGS_QUARANTINED, id, data, metadata),
+    );
+  }
+  return [...perStream].map(([streamId, events]) => ({ streamId, events }));
+}
+
+function toSamples(rows: ValidRow[]): { samples: Sample[]; units: Record<string, string> } {
+  const byTs = new Map<string, Sample>();
+  const units: Record<string, string> = {};
+  for (const r of rows) {
+    const ts = new Date(r.ts).toISOString();
+    let sample = byTs.get(ts);
+    if (!sample) {
+      sample = { ts, values: {} };
+      byTs.set(ts, sample);
+    }
+    sample.values[r.sensor_id] = r.v;
+    if (r.meta) (sample.meta ??= {})[r.sensor_id] = r.meta;
+    if (r.unit) units[r.sensor_id] = r.unit;
+  }
+  const samples = [...byTs.values()].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+  return { samples, units };
+}
+
+function systemIdOf(row: RejectedRow): string {
+  return row.systemId ?? '';
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

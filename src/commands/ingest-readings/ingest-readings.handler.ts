@@ -1,0 +1,82 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { AppConfig } from '../../config/config.schema.js';
+import type { Database } from '../../database/database.js';
+import type { EventStore } from '../../event-store/event-store.js';
+import { CONFIG, DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
+import { metrics } from '../../observability/metrics.js';
+import { batchIdFor, decideIngest } from './decide-ingest.js';
+import { IdempotencyConflictError } from './idempotency-conflict.error.js';
+import { IngestReadingsCommand, type IngestOutcome, type IngestResult } from './ingest-readings.command.js';
+import { parseBatch } from './parse-batch.js';
+
+const SCOPE = 'ingest';
+
+@CommandHandler(IngestReadingsCommand)
+export class IngestReadingsHandler implements ICommandHandler<IngestReadingsCommand, IngestOutcome> {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute(command: IngestReadingsCommand): Promise<IngestOutcome> {
+    const { source, body, context, idempotencyKey } = command;
+    const requestHash = idempotencyKey ? hashRequest(source, body) : '';
+    if (idempotencyKey) {
+      const previous = await this.database.db
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'response'])
+        .where('scope', '=', `${SCOPE}:${context.actor}`)
+        .where('key', '=', idempotencyKey)
+        .executeTakeFirst();
+      if (previous) {
+        if (previous.request_hash !== requestHash) throw new IdempotencyConflictError(idempotencyKey);
+        return { result: previous.response as IngestResult, replayed: true };
+      }
+    }
+
+    const batch = parseBatch(source, body, this.config.INGEST_MAX_ROWS);
+    const batchId = batchIdFor(context.actor, idempotencyKey, randomUUID);
+    const appends = decideIngest(batch, {
+      batchId,
+      source,
+      correlationId: context.correlationId,
+      actor: context.actor,
+      occurredAt: new Date().toISOString(),
+    });
+    // One atomic append per stream; deterministic event ids make a retried request idempotent per stream.
+    for (const { streamId, events } of appends) await this.store.append(streamId, events, 'any');
+
+    const result: IngestResult = {
+      batch_id: batchId,
+      accepted: batch.valid.length,
+      quarantined: batch.rejected.length,
+      errors: batch.rejected.flatMap((r) => r.errors.map((e) => ({ row: r.row, field: e.field, message: e.message }))),
+    };
+    if (idempotencyKey) {
+      await this.database.db
+        .insertInto('idempotency_keys')
+        .values({ scope: `${SCOPE}:${context.actor}`, key: idempotencyKey, request_hash: requestHash, response: JSON.stringify(result) })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    metrics.readingsAccepted.inc({ protocol: source }, batch.valid.length);
+    for (const r of batch.rejected) for (const e of r.errors.slice(0, 1)) metrics.invalidRows.inc({ reason: reasonLabel(e.field) });
+    return { result, replayed: false };
+  }
+}
+
+function hashRequest(source: string, body: unknown): string {
+  return createHash('sha256')
+    .update(source)
+    .update('\u0000')
+    .update(typeof body === 'string' ? body : JSON.stringify(body))
+    .digest('hex');
+}
+
+/** Bounded label values: the field that failed, or `other`. */
+function reasonLabel(field: string): string {
+  return ['system_id', 'equipment_id', 'sensor_id', 'ts', 'v', 'unit', 'meta', 'row'].includes(field) ? field : 'unknown_column';
+}

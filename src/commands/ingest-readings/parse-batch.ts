@@ -1,0 +1,155 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { RowError } from '../../events/readings-quarantined.event.js';
+import { READING_FIELDS, readingRowSchema, type ReadingRow } from './reading-row.schema.js';
+
+export type IngestSource = 'json' | 'csv';
+
+export interface ValidRow extends ReadingRow {
+  row: number;
+}
+
+export interface RejectedRow {
+  row: number;
+  raw: unknown;
+  errors: RowError[];
+  /** The row's system id when that field itself was valid: the quarantine is filed under that system. */
+  systemId?: string;
+}
+
+export interface ParsedBatch {
+  valid: ValidRow[];
+  rejected: RejectedRow[];
+}
+
+/** A body that cannot be read as a batch at all (as opposed to bad rows, which are quarantined). */
+export class BatchFormatError extends Error {
+  constructor(
+    message: string,
+    readonly field = 'body',
+  ) {
+    super(message);
+  }
+}
+
+export class BatchTooLargeError extends Error {
+  constructor(readonly rows: number, readonly maxRows: number) {
+    super(`batch has ${rows} rows; at most ${maxRows} are accepted per request`);
+  }
+}
+
+function validate(rows: { row: number; input: unknown; raw: unknown }[]): ParsedBatch {
+  const valid: ValidRow[] = [];
+  const rejected: RejectedRow[] = [];
+  for (const { row, input, raw } of rows) {
+    const result = readingRowSchema.safeParse(input);
+    if (result.success) valid.push({ ...result.data, row });
+    else
+      rejected.push({
+        row,
+        raw,
+        systemId: usableSystemId(input, result.error.issues),
+        errors: result.error.issues.flatMap((issue) =>
+          issue.code === 'unrecognized_keys'
+            ? issue.keys.map((key) => ({ field: key, message: 'is not a known column' }))
+            : [{ field: issue.path.map(String).join('.') || 'row', message: issue.message }],
+        ),
+      });
+  }
+  return { valid, rejected };
+}
+
+function usableSystemId(input: unknown, issues: { path: PropertyKey[] }[]): string | undefined {
+  const value = input && typeof input === 'object' ? (input as { system_id?: unknown }).system_id : undefined;
+  if (typeof value !== 'string' || issues.some((i) => i.path[0] === 'system_id')) return undefined;
+  return value;
+}
+
+/** JSON: an array of rows, or `{ "readings": [rows] }`. */
+export function parseJsonBatch(body: unknown, maxRows: number): ParsedBatch {
+  const rows = Array.isArray(body)
+    ? body
+    : body && typeof body === 'object' && Array.isArray((body as { readings?: unknown }).readings)
+      ? (body as { readings: unknown[] }).readings
+      : undefined;
+  if (!rows) throw new BatchFormatError('must be a JSON array of readings or an object {"readings": [...]}');
+  if (rows.length === 0) throw new BatchFormatError('contains no readings', 'readings');
+  if (rows.length > maxRows) throw new BatchTooLargeError(rows.length, maxRows);
+  return validate(rows.map((input, i) => ({ row: i + 1, input, raw: input })));
+}
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** CSV with a header row naming the columns. Cells are strings: `v` must look like a number, `meta` like a JSON object. */
+export function parseCsvBatch(text: string, maxRows: number): ParsedBatch {
+  const skipped: RejectedRow[] = [];
+  let records: { record: string[]; raw?: string }[];
+  try {
+    records = parseCsv(text, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      raw: true,
+      skip_records_with_error: true,
+      on_skip: (err, raw) => {
+        skipped.push({ row: -1, raw: raw ?? null, errors: [{ field: 'row', message: err?.message ?? 'unreadable CSV' }] });
+        return undefined;
+      },
+    }) as unknown as typeof records;
+  } catch (error) {
+    throw new BatchFormatError(`is not readable CSV: ${(error as Error).message}`);
+  }
+  const [header, ...data] = records;
+  if (!header) throw new BatchFormatError('has no header row');
+  const columns = header.record.map((c) => c.trim());
+  if (!columns.some((c) => (READING_FIELDS as string[]).includes(c))) {
+    throw new BatchFormatError(`header row names none of the columns ${READING_FIELDS.join(', ')}`, 'header');
+  }
+  if (data.length + skipped.length === 0) throw new BatchFormatError('contains no data rows');
+  if (data.length + skipped.length > maxRows) throw new BatchTooLargeError(data.length + skipped.length, maxRows);
+
+  const rows: { row: number; input: unknown; raw: unknown }[] = [];
+  const shapeErrors: RejectedRow[] = [];
+  data.forEach(({ record, raw: text }, i) => {
+    const row = i + 1;
+    const raw = text?.replace(/\r?\n$/, '') ?? record.join(',');
+    if (record.length > columns.length) {
+      shapeErrors.push({ row, raw, errors: [{ field: 'row', message: `has ${record.length} cells but the header has ${columns.length}` }] });
+      return;
+    }
+    const input: Record<string, unknown> = {};
+    const cellErrors: RowError[] = [];
+    columns.forEach((column, c) => {
+      const cell = record[c];
+      if (cell === undefined || cell === '') return;
+      if (column === 'v') input.v = NUMBER.test(cell) ? Number(cell) : cell;
+      else if (column === 'meta') {
+        try {
+          input.meta = JSON.parse(cell);
+        } catch {
+          cellErrors.push({ field: 'meta', message: 'must be a JSON object' });
+        }
+      } else input[column] = cell;
+    });
+    if (cellErrors.length) {
+      const checked = validate([{ row, input, raw }]).rejected[0];
+      shapeErrors.push({ row, raw, systemId: checked?.systemId, errors: [...cellErrors, ...(checked?.errors ?? [])] });
+      return;
+    }
+    rows.push({ row, input, raw });
+  });
+  const result = validate(rows);
+  // Records csv-parse could not read get row numbers after the readable ones: it does not say where they were.
+  skipped.forEach((s, i) => (s.row = data.length + i + 1));
+  result.rejected.push(...shapeErrors, ...skipped);
+  result.rejected.sort((a, b) => a.row - b.row);
+  return result;
+}
+
+export function parseBatch(source: IngestSource, body: unknown, maxRows: number): ParsedBatch {
+  if (source === 'csv') {
+    if (typeof body !== 'string') throw new BatchFormatError('must be text/csv');
+    return parseCsvBatch(body, maxRows);
+  }
+  return parseJsonBatch(body, maxRows);
+}

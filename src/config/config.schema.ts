@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'on', 'yes'].includes(v));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every setting the service reads, validated once at start-up. Env names are the keys. */
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: int(0, 65535).default(3000),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+      .optional(),
+    DATABASE_POOL_SIZE: int(2, 200).default(10),
+    EVENTSTORE_URL: z
+      .string()
+      .regex(/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//, 'must be an esdb:// (or kurrentdb://) connection string')
+      .optional(),
+    NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// URL').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MODELS_DIR: z.string().min(1).default('./models'),
+    MODEL_VERSION: z.string().min(1).optional(),
+    MODEL_RF: bool.default(true),
+    MODEL_XGB: bool.default(true),
+    MODEL_HELM: bool.default(true),
+    MODEL_ADAPTIVE: bool.default(true),
+    INGEST_MAX_ROWS: int(1, 5_000_000).default(100_000),
+    INGEST_MAX_BODY_BYTES: int(1024, 512 * 1024 * 1024).default(32 * 1024 * 1024),
+    REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
+    SAGA_FLUSH_TIMEOUT_MS: int(1_000, 86_400_000).default(120_000),
+    AUTH: z.enum(['on', 'off']).default('on'),
+    API_KEYS: z.string().optional(),
+    RATE_LIMIT_INGEST_PER_MINUTE: int(1, 1_000_000).default(600),
+    RATE_LIMIT_ANALYZE_PER_MINUTE: int(1, 1_000_000).default(30),
+    HEALTH_CACHE_TTL_SECONDS: int(1, 3600).default(30),
+  })
+  .readonly();
+
+export type AppConfig = z.infer<typeof configSchema>;

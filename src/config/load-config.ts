@@ -1,0 +1,32 @@
+import { configSchema, type AppConfig } from './config.schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the environment once; empty strings count as unset so `FOO= npm start` behaves like no FOO. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(configSchema.def.innerType.shape);
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value.trim();
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`),
+    );
+  }
+  return parsed.data;
+}
+
+export type RunMode = 'embedded' | 'server' | 'production';
+
+export function runMode(config: AppConfig): RunMode {
+  if (config.EVENTSTORE_URL) return 'production';
+  return config.DATABASE_URL ? 'server' : 'embedded';
+}

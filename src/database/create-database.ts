@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './database.js';
+import type { Tables } from './tables.js';
+
+// BIGINT (int8) comes back as string by default; positions and counts fit in a JS number long before 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface DatabaseOptions {
+  /** postgres:// URL; without it PGlite is used. */
+  url?: string;
+  /** PGlite data directory; `memory://` for an in-memory database. */
+  dataDir?: string;
+  poolSize?: number;
+}
+
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? createPostgres(options.url, options.poolSize ?? 10) : createPglite(options.dataDir ?? 'memory://');
+}
+
+async function detectTimescale(db: Kysely<Tables>): Promise<{ timescaledb: boolean }> {
+  const { rows } = await sql<{ installed: boolean }>`
+    select exists (select 1 from pg_extension where extname = 'timescaledb') as installed`.execute(db);
+  return { timescaledb: rows[0]?.installed === true };
+}
+
+async function createPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'anomaly-platform' });
+  // Fail at start-up with the server's message rather than on the first request.
+  const probe = await pool.connect();
+  probe.release();
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = new Map<string, Set<() => void>>();
+  let listenClient: pg.Client | undefined;
+
+  async function ensureListenClient(): Promise<pg.Client> {
+    if (listenClient) return listenClient;
+    const client = new pg.Client({ connectionString: url, application_name: 'anomaly-platform-listen' });
+    await client.connect();
+    client.on('notification', (msg) => listeners.get(msg.channel)?.forEach((fn) => fn()));
+    // A dropped LISTEN connection only costs latency: subscribers also poll.
+    client.on('error', () => {
+      listenClient = undefined;
+    });
+    listenClient = client;
+    return client;
+  }
+
+  return {
+    backend: 'postgres',
+    db,
+    async listen(channel, onNotify) {
+      const client = await ensureListenClient();
+      let set = listeners.get(channel);
+      if (!set) {
+        set = new Set();
+        listeners.set(channel, set);
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+      set.add(onNotify);
+      return async () => {
+        set!.delete(onNotify);
+      };
+    },
+    async runScript(script, trx) {
+      // Without parameters node-postgres uses the simple query protocol, which accepts several statements.
+      await sql.raw(script).execute(trx);
+    },
+    extensions: () => detectTimescale(db),
+    async close() {
+      await listenClient?.end().catch(() => undefined);
+      await db.destroy();
+    },
+  };
+}
+
+async function createPglite(dataDir: string): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(resolve(dataDir), { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = new Kysely<Tables>({ dialect: new PGliteDialect(client) });
+  return {
+    backend: 'pglite',
+    db,
+    async listen(channel, onNotify) {
+      const unsubscribe = await client.listen(channel, onNotify);
+      return unsubscribe;
+    },
+    async runScript(script) {
+      // PGlite has one session: exec runs inside the migrator's open transaction.
+      await client.exec(script);
+    },
+    extensions: () => detectTimescale(db),
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+import { BatchFormatError, BatchTooLargeError } from '../commands/ingest-readings/parse-batch.js';
+import { IdempotencyConflictError } from '../commands/ingest-readings/idempotency-conflict.error.js';
+import { WrongExpectedRevisionError } from '../event-store/event-store.js';
+import { zodFieldErrors } from './parse-request.js';
+import { PROBLEM_CONTENT_TYPE, ProblemError, problemTypes, type ProblemKind } from './problem.js';
+
+const logger = new Logger('HTTP');
+
+const byStatus: Record<number, ProblemKind> = {
+  400: 'malformedBody',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'notFound',
+  409: 'conflict',
+  413: 'payloadTooLarge',
+  415: 'unsupportedMediaType',
+  429: 'rateLimited',
+  503: 'unavailable',
+};
+
+/** Maps any error to a problem; never leaks a stack trace or SQL. */
+export function toProblem(error: unknown): ProblemError {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof ZodError) return new ProblemError('validation', 'request is not valid', zodFieldErrors(error));
+  if (error instanceof BatchFormatError) return new ProblemError('malformedBody', `${error.field} ${error.message}`, [{ field: error.field, message: error.message }]);
+  if (error instanceof BatchTooLargeError) return new ProblemError('payloadTooLarge', error.message, [{ field: 'rows', message: error.message }]);
+  if (error instanceof IdempotencyConflictError) return new ProblemError('idempotencyConflict', error.message, [{ field: 'Idempotency-Key', message: error.message }]);
+  if (error instanceof WrongExpectedRevisionError) return new ProblemError('conflict', 'the stream changed concurrently; retry the request');
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const kind = byStatus[status] ?? (status >= 500 ? 'internal' : 'malformedBody');
+    return new ProblemError(kind, status === 404 ? 'no such route or resource' : error.message);
+  }
+  // Fastify's own errors (body parser, limits, timeouts) carry a statusCode and a safe message.
+  const fastify = error as { statusCode?: number; code?: string; message?: string };
+  if (typeof fastify.statusCode === 'number' && fastify.statusCode < 500 && fastify.code?.startsWith('FST_')) {
+    const kind = byStatus[fastify.statusCode] ?? 'malformedBody';
+    return new ProblemError(kind, fastify.message ?? problemTypes[kind].title, [{ field: 'body', message: fastify.message ?? '' }]);
+  }
+  if (error instanceof SyntaxError) return new ProblemError('malformedBody', 'body is not valid JSON', [{ field: 'body', message: 'is not valid JSON' }]);
+  return new ProblemError('internal', 'the request failed; see the service log for this correlation id');
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
+  const problem = toProblem(error);
+  const doc = problem.toDocument();
+  if (doc.status >= 500) logger.error({ err: error, correlation_id: request.id }, 'request failed');
+  for (const [k, v] of Object.entries(problem.headers ?? {})) void reply.header(k, v);
+  return reply
+    .status(doc.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send({ ...doc, instance: request.url.split('?')[0], correlation_id: String(request.id) });
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>(), error);
+  }
+}

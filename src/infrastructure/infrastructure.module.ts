@@ -1,0 +1,39 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import type { AppConfig } from '../config/config.schema.js';
+import { createDatabase } from '../database/create-database.js';
+import type { Database } from '../database/database.js';
+import { migrateToLatest } from '../database/migrate.js';
+import { createEventStore } from '../event-store/create-event-store.js';
+import { CONFIG, DATABASE, EVENT_STORE } from './tokens.js';
+
+/** The ports every feature module uses: configuration, the SQL database (read models) and the event store. */
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: CONFIG, useValue: config },
+        {
+          provide: DATABASE,
+          useFactory: async () => {
+            const database = await createDatabase({
+              url: config.DATABASE_URL,
+              dataDir: config.DATA_DIR,
+              poolSize: config.DATABASE_POOL_SIZE,
+            });
+            await migrateToLatest(database);
+            return database;
+          },
+        },
+        {
+          provide: EVENT_STORE,
+          inject: [DATABASE],
+          useFactory: (database: Database) => createEventStore(config, database),
+        },
+      ],
+      exports: [CONFIG, DATABASE, EVENT_STORE],
+    };
+  }
+}

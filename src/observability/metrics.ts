@@ -1,0 +1,115 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric the service exports, in one registry. Names follow Prometheus conventions
+ * (base units in the name, `_total` on counters). The seed's names map as documented in
+ * docs/metrics.md: `ingestion_rate` = rate(readings_accepted_total), `invalid_rows` =
+ * invalid_rows_total, `protocol_health` = the protocol_* family.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export const metrics = {
+  readingsAccepted: new Counter({
+    name: 'readings_accepted_total',
+    help: 'Sensor values accepted by ingest (the seed calls its rate ingestion_rate)',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+  }),
+  invalidRows: new Counter({
+    name: 'invalid_rows_total',
+    help: 'Ingest rows quarantined, by reason (the seed calls this invalid_rows)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
+  protocolRequests: new Counter({
+    name: 'protocol_requests_total',
+    help: 'Ingest requests per input protocol and outcome (ok | error)',
+    labelNames: ['protocol', 'outcome'] as const,
+    registers: [registry],
+  }),
+  protocolLastSuccess: new Gauge({
+    name: 'protocol_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful ingest per input protocol',
+    labelNames: ['protocol'] as const,
+    registers: [registry],
+  }),
+  httpRequestDuration: new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: latencyBuckets,
+    registers: [registry],
+  }),
+  detectDuration: new Histogram({
+    name: 'detect_duration_seconds',
+    help: 'Duration of one ensemble detection (features + all models + vote)',
+    labelNames: ['mode'] as const,
+    buckets: latencyBuckets,
+    registers: [registry],
+  }),
+  modelInferenceDuration: new Histogram({
+    name: 'model_inference_duration_seconds',
+    help: 'Duration of one model call inside the ensemble',
+    labelNames: ['model'] as const,
+    buckets: latencyBuckets,
+    registers: [registry],
+  }),
+  eventStoreAppendDuration: new Histogram({
+    name: 'eventstore_append_duration_seconds',
+    help: 'Duration of one append to the event store',
+    labelNames: ['adapter'] as const,
+    buckets: latencyBuckets,
+    registers: [registry],
+  }),
+  eventsAppended: new Counter({
+    name: 'eventstore_events_appended_total',
+    help: 'Events appended to the event store, by type',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  }),
+  projectionLagEvents: new Gauge({
+    name: 'projection_lag_events',
+    help: 'Events in the global log not yet processed by a projection or the saga',
+    labelNames: ['projection'] as const,
+    registers: [registry],
+  }),
+  projectionLagSeconds: new Gauge({
+    name: 'projection_lag_seconds',
+    help: 'Age of the newest event a projection or the saga has processed, relative to now, when behind',
+    labelNames: ['projection'] as const,
+    registers: [registry],
+  }),
+  anomaliesDetected: new Counter({
+    name: 'anomalies_detected_total',
+    help: 'AnomalyDetected events appended by the saga or analysis, by severity and component',
+    labelNames: ['severity', 'component'] as const,
+    registers: [registry],
+  }),
+  jobQueueDepth: new Gauge({
+    name: 'job_queue_depth',
+    help: 'Jobs waiting in a work queue',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  }),
+  jobRedeliveries: new Counter({
+    name: 'job_redeliveries_total',
+    help: 'Jobs delivered again after a failure or timeout',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  }),
+  cacheHits: new Counter({
+    name: 'cache_hits_total',
+    help: 'Cache hits by cache',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+  }),
+  cacheMisses: new Counter({
+    name: 'cache_misses_total',
+    help: 'Cache misses by cache',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+  }),
+};

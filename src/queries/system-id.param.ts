@@ -1,0 +1,7 @@
+import { z } from 'zod';
+
+export const systemIdParam = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain only letters, digits and . _ : -');
