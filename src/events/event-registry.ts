@@ -1,5 +1,20 @@
 import type { z } from 'zod';
 import type { EventMetadata, NewEvent, RecordedEvent } from '../event-store/event-store.js';
+import {
+  ANALYSIS_COMPLETED,
+  ANALYSIS_FAILED,
+  ANALYSIS_REQUESTED,
+  analysisCompletedV1,
+  analysisFailedV1,
+  analysisRequestedV1,
+} from './analysis.events.js';
+import {
+  ANOMALY_DETECTED,
+  ANOMALY_FEEDBACK_RECORDED,
+  anomalyDetectedV1,
+  anomalyFeedbackRecordedV1,
+} from './anomaly-detected.event.js';
+import { MODEL_VERSION_PROMOTED, modelVersionPromotedV1 } from './model-version-promoted.event.js';
 import { READINGS_INGESTED, readingsIngestedV1 } from './readings-ingested.event.js';
 import { READINGS_QUARANTINED, readingsQuarantinedV1 } from './readings-quarantined.event.js';
 
@@ -74,3 +89,9 @@ export function newEvent<T extends string, D>(
 
 defineEvent({ type: READINGS_INGESTED, versions: [readingsIngestedV1], upcasters: [] });
 defineEvent({ type: READINGS_QUARANTINED, versions: [readingsQuarantinedV1], upcasters: [] });
+defineEvent({ type: ANOMALY_DETECTED, versions: [anomalyDetectedV1], upcasters: [] });
+defineEvent({ type: ANOMALY_FEEDBACK_RECORDED, versions: [anomalyFeedbackRecordedV1], upcasters: [] });
+defineEvent({ type: ANALYSIS_REQUESTED, versions: [analysisRequestedV1], upcasters: [] });
+defineEvent({ type: ANALYSIS_COMPLETED, versions: [analysisCompletedV1], upcasters: [] });
+defineEvent({ type: ANALYSIS_FAILED, versions: [analysisFailedV1], upcasters: [] });
+defineEvent({ type: MODEL_VERSION_PROMOTED, versions: [modelVersionPromotedV1], upcasters: [] });
