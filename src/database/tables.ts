@@ -56,6 +56,69 @@ export interface IdempotencyKeysTable {
   created_at: Generated<Date>;
 }
 
+/** Inference saga state (migrations/0003_inference.sql). */
+export interface InferenceWindowsTable {
+  system_id: string;
+  equipment_id: string;
+  window_start: Timestamp;
+  samples: Json;
+  source_event_ids: Json<string[]>;
+  correlation_id: string;
+  causation_id: string;
+  opened_at: Timestamp;
+}
+
+export interface InferenceEquipmentTable {
+  system_id: string;
+  equipment_id: string;
+  last_closed_start: Timestamp | null;
+  watermark: Timestamp | null;
+  adaptive_state: Json | null;
+  late_samples: number;
+  dropped_windows: number;
+  scored_windows: number;
+}
+
+export interface AnomalyResultsTable {
+  event_id: string;
+  system_id: string;
+  equipment_id: string;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  model: string;
+  model_version: string;
+  score: number;
+  severity: string;
+  affected_component: string | null;
+  components: Json;
+  votes: Json;
+  confidence: number;
+  is_anomaly: boolean;
+  source: 'saga' | 'analysis' | 'reprojection';
+  feedback: string | null;
+  recorded_at: Timestamp;
+}
+
+export interface AnalysesTable {
+  analysis_id: string;
+  system_id: string;
+  range_from: Timestamp;
+  range_to: Timestamp;
+  mode: string;
+  model_version: string;
+  status: 'requested' | 'running' | 'completed' | 'failed';
+  attempts: number;
+  windows_total: number | null;
+  windows_done: number;
+  windows: number | null;
+  anomalies: number | null;
+  already_recorded: number | null;
+  error: string | null;
+  duration_ms: number | null;
+  requested_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Tables {
   events: EventsTable;
   streams: StreamsTable;
@@ -63,4 +126,8 @@ export interface Tables {
   sensor_readings: SensorReadingsTable;
   quarantined_rows: QuarantinedRowsTable;
   idempotency_keys: IdempotencyKeysTable;
+  inference_windows: InferenceWindowsTable;
+  inference_equipment: InferenceEquipmentTable;
+  anomaly_results: AnomalyResultsTable;
+  analyses: AnalysesTable;
 }
