@@ -45,6 +45,8 @@ export async function applyBatch(
       on conflict (name) do update set commit_position = excluded.commit_position,
         prepare_position = excluded.prepare_position, updated_at = excluded.updated_at`.execute(trx);
   });
+  // Only live writes notify: a rebuild into a shadow schema changes nothing readers see yet.
+  if (schema === 'public') await projection.afterCommit?.(events);
 }
 
 /** Runs each projection from its own checkpoint as a catch-up subscription on the global log. */

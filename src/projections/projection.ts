@@ -19,4 +19,6 @@ export interface Projection {
   readonly tables: readonly (keyof Tables & string)[];
   /** Receives every event in global order (already upcast); ignores the types it does not handle. */
   apply(ctx: ProjectionContext, events: readonly RecordedEvent[]): Promise<void>;
+  /** Optional: runs after the batch's transaction committed on the live schema (cache invalidation, notifications). */
+  afterCommit?(events: readonly RecordedEvent[]): void | Promise<void>;
 }

@@ -7,12 +7,13 @@ import type { Projection } from './projection.js';
 import { ProjectionRunner } from './projection-runner.js';
 import { QuarantineProjection } from './quarantine.projection.js';
 import { SensorReadingsProjection } from './sensor-readings.projection.js';
+import { readSideProjections } from './read-side-projections.js';
 
 export const PROJECTIONS = Symbol('PROJECTIONS');
 
 /** Every projection the service runs; new read models are added here. */
 export function allProjections(): Projection[] {
-  return [new SensorReadingsProjection(), new QuarantineProjection()];
+  return [new SensorReadingsProjection(), new QuarantineProjection(), ...readSideProjections()];
 }
 
 @Module({
