@@ -88,6 +88,17 @@ export const metrics = {
     labelNames: ['severity', 'component'] as const,
     registers: [registry],
   }),
+  sagaWindows: new Counter({
+    name: 'inference_saga_windows_total',
+    help: 'Windows finished by the inference saga, by outcome (normal | anomaly | dropped_too_few_samples | score_error)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
+  sagaLateSamples: new Counter({
+    name: 'inference_saga_late_samples_total',
+    help: 'Samples ignored by the inference saga because their window was already scored or dropped',
+    registers: [registry],
+  }),
   jobQueueDepth: new Gauge({
     name: 'job_queue_depth',
     help: 'Jobs waiting in a work queue',
@@ -113,3 +124,21 @@ export const metrics = {
     registers: [registry],
   }),
 };
+
+type ScrapeHook = () => unknown;
+const scrapeHooks = new Set<ScrapeHook>();
+
+/**
+ * Registers work to run right before each /metrics scrape (e.g. setting lag or queue-depth gauges
+ * from a cheap query). Returns an unregister function; call it on shutdown.
+ */
+export function beforeScrape(hook: ScrapeHook): () => void {
+  scrapeHooks.add(hook);
+  return () => scrapeHooks.delete(hook);
+}
+
+/** The exposition text; scrape hooks that fail are skipped (the gauge keeps its last value). */
+export async function scrapeMetrics(): Promise<string> {
+  await Promise.allSettled([...scrapeHooks].map(async (hook) => hook()));
+  return registry.metrics();
+}

@@ -1,0 +1,320 @@
+import { sql } from 'kysely';
+import type { Database } from '../database/database.js';
+import {
+  comparePositions,
+  type EventStore,
+  type Position,
+  type RecordedEvent,
+  type Subscription,
+} from '../event-store/event-store.js';
+import { upcast } from '../events/event-registry.js';
+import { READINGS_INGESTED, type ReadingsIngestedData } from '../events/readings-ingested.event.js';
+import { metrics } from '../observability/metrics.js';
+import { readCheckpoint } from '../projections/projection-runner.js';
+import { anomalyDetectedEvent, appendAnomaly } from './window-anomaly-event.js';
+import {
+  addChunk,
+  emptyEquipment,
+  flushDue,
+  nextLogDeadline,
+  type EquipmentWindows,
+  type OpenWindow,
+  type WindowOutcome,
+  type WindowPolicy,
+} from './window-assembler.js';
+import { minSamplesFor, type WindowScorer } from './window-scorer.js';
+
+export const INFERENCE_SAGA = 'inference-saga';
+const ACTOR = 'inference-saga';
+
+export interface InferenceSagaOptions {
+  flushTimeoutMs: number;
+  batchSize?: number;
+  /** Present seconds needed to score a window that never completed; default 90 % of the duty cycle. */
+  minSamples?: number;
+  /** Delay before the saga resubscribes (reloading its state) after a failure. */
+  restartDelayMs?: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+}
+
+export interface InferenceSagaStatus {
+  name: string;
+  checkpoint: Position | undefined;
+  caughtUp: boolean;
+  openWindows: number;
+  error?: string;
+}
+
+/**
+ * Turns ReadingsIngested into AnomalyDetected. A durable subscriber with its own checkpoint
+ * ('inference-saga' in projection_checkpoints). Per batch: assemble windows (pure, window-assembler.ts),
+ * score the finished ones in order, append one AnomalyDetected per anomalous window with a deterministic
+ * id, then store the open windows, per-equipment state and the checkpoint in ONE transaction.
+ * A crash before that commit replays the batch from the old state: same windows, same scores, same ids,
+ * and the idempotent append writes nothing twice. A crash after it resumes exactly after the batch.
+ */
+export class InferenceSaga {
+  private readonly equipment = new Map<string, EquipmentWindows>();
+  private readonly policy: WindowPolicy;
+  private subscription: Subscription | undefined;
+  private checkpoint: Position | undefined;
+  private caughtUp = false;
+  private error: string | undefined;
+  private stopped = true;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private logDeadline = Infinity;
+
+  constructor(
+    private readonly database: Database,
+    private readonly store: EventStore,
+    private readonly scorer: WindowScorer,
+    private readonly options: InferenceSagaOptions,
+  ) {
+    this.policy = {
+      windowMs: scorer.dutyCycleSeconds * 1000,
+      sensors: scorer.sensors.map((s) => s.id),
+      minSamples: options.minSamples ?? minSamplesFor(scorer.dutyCycleSeconds),
+      flushTimeoutMs: options.flushTimeoutMs,
+    };
+  }
+
+  get modelVersion(): string {
+    return this.scorer.version;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.subscribe();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.subscription?.stop();
+    this.subscription = undefined;
+  }
+
+  status(head?: Position): InferenceSagaStatus {
+    if (head) {
+      metrics.projectionLagEvents.set({ projection: INFERENCE_SAGA }, Math.max(0, head.prepare - (this.checkpoint?.prepare ?? 0)));
+    }
+    let openWindows = 0;
+    for (const e of this.equipment.values()) openWindows += e.open.size;
+    return { name: INFERENCE_SAGA, checkpoint: this.checkpoint, caughtUp: this.caughtUp, openWindows, error: this.error };
+  }
+
+  /** Resolves once the saga has processed the log up to `position` (tests, benchmarks). */
+  async waitFor(position: Position, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.checkpoint && comparePositions(this.checkpoint, position) >= 0)) {
+      if (Date.now() > deadline) throw new Error(`inference saga did not reach ${JSON.stringify(position)} within ${timeoutMs} ms (${this.error ?? 'no error'})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    await this.load();
+    this.error = undefined;
+    this.subscription = this.store.subscribeToAll({
+      after: this.checkpoint,
+      batchSize: this.options.batchSize ?? 500,
+      handler: (events) => this.handle(events),
+      onCaughtUp: () => {
+        this.caughtUp = true;
+        metrics.projectionLagSeconds.set({ projection: INFERENCE_SAGA }, 0);
+      },
+      onError: (error) => {
+        this.error = error instanceof Error ? error.message : String(error);
+        this.log('error', 'inference saga stopped; restarting from its checkpoint', { err: this.error });
+        // In-memory state may be ahead of the database now: resubscribe from the stored state.
+        if (!this.stopped) {
+          this.restartTimer = setTimeout(() => {
+            if (!this.stopped) this.subscribe().catch((e) => (this.error = String(e)));
+          }, this.options.restartDelayMs ?? 1000);
+        }
+      },
+    });
+  }
+
+  /** Loads checkpoint and state as of the last commit. */
+  private async load(): Promise<void> {
+    const db = this.database.db;
+    this.checkpoint = await readCheckpoint(db, INFERENCE_SAGA);
+    this.equipment.clear();
+    for (const row of await db.selectFrom('inference_equipment').selectAll().execute()) {
+      const state = emptyEquipment(row.system_id, row.equipment_id);
+      state.lastClosedStart = row.last_closed_start ? new Date(row.last_closed_start).getTime() : null;
+      state.watermark = row.watermark ? new Date(row.watermark).getTime() : null;
+      state.adaptiveState = row.adaptive_state ?? undefined;
+      state.lateSamples = Number(row.late_samples);
+      state.droppedWindows = Number(row.dropped_windows);
+      state.scoredWindows = Number(row.scored_windows);
+      this.equipment.set(key(row.system_id, row.equipment_id), state);
+    }
+    for (const row of await db.selectFrom('inference_windows').selectAll().execute()) {
+      const state = this.stateOf(row.system_id, row.equipment_id);
+      const seconds = new Map<number, Record<string, number>>();
+      for (const [s, values] of Object.entries(row.samples as Record<string, Record<string, number>>)) seconds.set(Number(s), values);
+      const start = new Date(row.window_start).getTime();
+      state.open.set(start, {
+        start,
+        seconds,
+        sourceEventIds: row.source_event_ids as string[],
+        correlationId: row.correlation_id,
+        causationId: row.causation_id,
+        openedAt: new Date(row.opened_at).getTime(),
+      });
+    }
+    this.recomputeLogDeadline();
+  }
+
+  private async handle(raw: readonly RecordedEvent[]): Promise<void> {
+    const dirty = new Set<EquipmentWindows>();
+    const outcomes: WindowOutcome[] = [];
+    for (const recorded of raw) {
+      const createdAt = Date.parse(recorded.createdAt);
+      if (recorded.type === READINGS_INGESTED) {
+        const event = upcast(recorded) as RecordedEvent<string, ReadingsIngestedData>;
+        const d = event.data;
+        const state = this.stateOf(d.systemId, d.equipmentId);
+        const added = addChunk(
+          state,
+          { eventId: event.eventId, correlationId: event.metadata.correlationId, createdAt, samples: d.samples },
+          this.policy,
+        );
+        if (added.late > 0) metrics.sagaLateSamples.inc(added.late);
+        outcomes.push(...added.outcomes, ...flushDue(state, createdAt, this.policy));
+        dirty.add(state);
+        this.logDeadline = Math.min(this.logDeadline, nextLogDeadline(state, this.policy));
+      }
+      // The log clock (created_at of each event, in log order) also flushes equipment that went quiet.
+      if (createdAt >= this.logDeadline) {
+        for (const state of this.equipment.values()) {
+          const flushed = flushDue(state, createdAt, this.policy);
+          if (flushed.length) {
+            outcomes.push(...flushed);
+            dirty.add(state);
+          }
+        }
+        this.recomputeLogDeadline();
+      }
+    }
+
+    for (const outcome of outcomes) await this.decide(outcome);
+
+    const last = raw[raw.length - 1]!.position;
+    await this.commit(dirty, last);
+    this.checkpoint = last;
+    metrics.projectionLagSeconds.set(
+      { projection: INFERENCE_SAGA },
+      Math.max(0, (Date.now() - Date.parse(raw[raw.length - 1]!.createdAt)) / 1000),
+    );
+  }
+
+  /** Scores a finished window and records an anomaly; dropped windows are only counted. */
+  private async decide(outcome: WindowOutcome): Promise<void> {
+    if (outcome.kind === 'dropped') {
+      metrics.sagaWindows.inc({ outcome: `dropped_${outcome.reason}` });
+      this.log('warn', 'window dropped', { system_id: outcome.systemId, equipment_id: outcome.equipmentId, window_start: new Date(outcome.start).toISOString(), present: outcome.present, reason: outcome.reason });
+      return;
+    }
+    const w = outcome.window;
+    const state = this.stateOf(w.systemId, w.equipmentId);
+    let scored;
+    try {
+      scored = await this.scorer.scoreWindow(w.samples, state.adaptiveState);
+    } catch (error) {
+      // A window the model cannot score must not stall the log: counted, logged, skipped.
+      metrics.sagaWindows.inc({ outcome: 'score_error' });
+      this.log('error', 'window could not be scored', { system_id: w.systemId, equipment_id: w.equipmentId, window_start: new Date(w.start).toISOString(), err: String(error) });
+      return;
+    }
+    state.adaptiveState = scored.state;
+    metrics.sagaWindows.inc({ outcome: scored.result.isAnomaly ? 'anomaly' : 'normal' });
+    if (!scored.result.isAnomaly) return;
+    const event = anomalyDetectedEvent(w, scored.result, { correlationId: w.correlationId, causationId: w.causationId, actor: ACTOR });
+    if ((await appendAnomaly(this.store, event)) === 'written') {
+      metrics.anomaliesDetected.inc({ severity: event.data.severity, component: event.data.affectedComponent ?? 'none' });
+    }
+  }
+
+  /** Open windows, per-equipment state and the checkpoint, atomically. */
+  private async commit(dirty: Set<EquipmentWindows>, last: Position): Promise<void> {
+    await this.database.db.transaction().execute(async (trx) => {
+      if (dirty.size > 0) {
+        const states = [...dirty];
+        const keys = JSON.stringify(states.map((s) => ({ system_id: s.systemId, equipment_id: s.equipmentId })));
+        await sql`
+          delete from inference_windows w using jsonb_to_recordset(${keys}::jsonb) as k(system_id text, equipment_id text)
+          where w.system_id = k.system_id and w.equipment_id = k.equipment_id`.execute(trx);
+        const windows = states.flatMap((s) => [...s.open.values()].map((w) => windowRow(s, w)));
+        if (windows.length > 0) {
+          await sql`
+            insert into inference_windows (system_id, equipment_id, window_start, samples, source_event_ids, correlation_id, causation_id, opened_at)
+            select system_id, equipment_id, window_start, samples, source_event_ids, correlation_id, causation_id, opened_at
+            from jsonb_to_recordset(${JSON.stringify(windows)}::jsonb) as x(system_id text, equipment_id text, window_start timestamptz,
+              samples jsonb, source_event_ids jsonb, correlation_id text, causation_id uuid, opened_at timestamptz)`.execute(trx);
+        }
+        const equipment = states.map((s) => ({
+          system_id: s.systemId,
+          equipment_id: s.equipmentId,
+          last_closed_start: s.lastClosedStart === null ? null : new Date(s.lastClosedStart).toISOString(),
+          watermark: s.watermark === null ? null : new Date(s.watermark).toISOString(),
+          adaptive_state: s.adaptiveState === undefined ? null : s.adaptiveState,
+          late_samples: s.lateSamples,
+          dropped_windows: s.droppedWindows,
+          scored_windows: s.scoredWindows,
+        }));
+        await sql`
+          insert into inference_equipment (system_id, equipment_id, last_closed_start, watermark, adaptive_state, late_samples, dropped_windows, scored_windows)
+          select system_id, equipment_id, last_closed_start, watermark, adaptive_state, late_samples, dropped_windows, scored_windows
+          from jsonb_to_recordset(${JSON.stringify(equipment)}::jsonb) as x(system_id text, equipment_id text, last_closed_start timestamptz,
+            watermark timestamptz, adaptive_state jsonb, late_samples bigint, dropped_windows bigint, scored_windows bigint)
+          on conflict (system_id, equipment_id) do update set last_closed_start = excluded.last_closed_start,
+            watermark = excluded.watermark, adaptive_state = excluded.adaptive_state, late_samples = excluded.late_samples,
+            dropped_windows = excluded.dropped_windows, scored_windows = excluded.scored_windows`.execute(trx);
+      }
+      await sql`
+        insert into projection_checkpoints (name, commit_position, prepare_position, updated_at)
+        values (${INFERENCE_SAGA}, ${last.commit}, ${last.prepare}, now())
+        on conflict (name) do update set commit_position = excluded.commit_position,
+          prepare_position = excluded.prepare_position, updated_at = excluded.updated_at`.execute(trx);
+    });
+  }
+
+  private stateOf(systemId: string, equipmentId: string): EquipmentWindows {
+    const k = key(systemId, equipmentId);
+    let state = this.equipment.get(k);
+    if (!state) {
+      state = emptyEquipment(systemId, equipmentId);
+      this.equipment.set(k, state);
+    }
+    return state;
+  }
+
+  private recomputeLogDeadline(): void {
+    this.logDeadline = Infinity;
+    for (const state of this.equipment.values()) this.logDeadline = Math.min(this.logDeadline, nextLogDeadline(state, this.policy));
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void {
+    this.options.log?.(level, message, details);
+  }
+}
+
+function key(systemId: string, equipmentId: string): string {
+  return `${systemId}\u0000${equipmentId}`;
+}
+
+function windowRow(state: EquipmentWindows, w: OpenWindow) {
+  return {
+    system_id: state.systemId,
+    equipment_id: state.equipmentId,
+    window_start: new Date(w.start).toISOString(),
+    samples: Object.fromEntries(w.seconds),
+    source_event_ids: w.sourceEventIds,
+    correlation_id: w.correlationId,
+    causation_id: w.causationId,
+    opened_at: new Date(w.openedAt).toISOString(),
+  };
+}
