@@ -32,3 +32,22 @@ export const analysisFailedV1 = z.object({
 });
 export type AnalysisFailedData = z.infer<typeof analysisFailedV1>;
 export const ANALYSIS_FAILED = 'AnalysisFailed';
+
+/** A worker took the job (attempt = delivery number); windowsTotal once the range is read. */
+export const analysisStartedV1 = z.object({
+  analysisId: z.uuid(),
+  systemId: z.string(),
+  attempt: z.number().int().positive(),
+  windowsTotal: z.number().int().nonnegative(),
+});
+export type AnalysisStartedData = z.infer<typeof analysisStartedV1>;
+export const ANALYSIS_STARTED = 'AnalysisStarted';
+
+export const analysisProgressedV1 = z.object({
+  analysisId: z.uuid(),
+  systemId: z.string(),
+  windowsDone: z.number().int().nonnegative(),
+  windowsTotal: z.number().int().nonnegative(),
+});
+export type AnalysisProgressedData = z.infer<typeof analysisProgressedV1>;
+export const ANALYSIS_PROGRESSED = 'AnalysisProgressed';

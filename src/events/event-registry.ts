@@ -3,10 +3,14 @@ import type { EventMetadata, NewEvent, RecordedEvent } from '../event-store/even
 import {
   ANALYSIS_COMPLETED,
   ANALYSIS_FAILED,
+  ANALYSIS_PROGRESSED,
   ANALYSIS_REQUESTED,
+  ANALYSIS_STARTED,
   analysisCompletedV1,
   analysisFailedV1,
+  analysisProgressedV1,
   analysisRequestedV1,
+  analysisStartedV1,
 } from './analysis.events.js';
 import {
   ANOMALY_DETECTED,
@@ -94,4 +98,6 @@ defineEvent({ type: ANOMALY_FEEDBACK_RECORDED, versions: [anomalyFeedbackRecorde
 defineEvent({ type: ANALYSIS_REQUESTED, versions: [analysisRequestedV1], upcasters: [] });
 defineEvent({ type: ANALYSIS_COMPLETED, versions: [analysisCompletedV1], upcasters: [] });
 defineEvent({ type: ANALYSIS_FAILED, versions: [analysisFailedV1], upcasters: [] });
+defineEvent({ type: ANALYSIS_STARTED, versions: [analysisStartedV1], upcasters: [] });
+defineEvent({ type: ANALYSIS_PROGRESSED, versions: [analysisProgressedV1], upcasters: [] });
 defineEvent({ type: MODEL_VERSION_PROMOTED, versions: [modelVersionPromotedV1], upcasters: [] });

@@ -5,6 +5,8 @@ import type { EventStore } from '../event-store/event-store.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
 import type { Projection } from './projection.js';
 import { ProjectionRunner } from './projection-runner.js';
+import { AnalysesProjection } from './analyses.projection.js';
+import { AnomalyResultsProjection } from './anomaly-results.projection.js';
 import { QuarantineProjection } from './quarantine.projection.js';
 import { SensorReadingsProjection } from './sensor-readings.projection.js';
 import { readSideProjections } from './read-side-projections.js';
@@ -13,7 +15,7 @@ export const PROJECTIONS = Symbol('PROJECTIONS');
 
 /** Every projection the service runs; new read models are added here. */
 export function allProjections(): Projection[] {
-  return [new SensorReadingsProjection(), new QuarantineProjection(), ...readSideProjections()];
+  return [new SensorReadingsProjection(), new QuarantineProjection(), new AnomalyResultsProjection(), new AnalysesProjection(), ...readSideProjections()];
 }
 
 @Module({

@@ -1,0 +1,68 @@
+import { sql } from 'kysely';
+import type { RecordedEvent } from '../event-store/event-store.js';
+import {
+  ANOMALY_DETECTED,
+  ANOMALY_FEEDBACK_RECORDED,
+  type AnomalyDetectedData,
+  type AnomalyFeedbackRecordedData,
+} from '../events/anomaly-detected.event.js';
+import type { Projection, ProjectionContext } from './projection.js';
+
+/**
+ * One row per recorded decision: (system, model version, equipment, window). The first AnomalyDetected for a
+ * key wins (the saga and analyses derive the same event id for it anyway); feedback lands on its row.
+ * recorded_at is the event's created_at, so a rebuild yields identical rows.
+ */
+export class AnomalyResultsProjection implements Projection {
+  readonly name = 'anomaly_results';
+  readonly tables = ['anomaly_results'] as const;
+
+  async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {
+    const table = sql.table(`${schema}.anomaly_results`);
+    const rows = new Map<string, Record<string, unknown>>();
+    const feedback: { anomaly_id: string; system_id: string; verdict: string }[] = [];
+    for (const event of events) {
+      if (event.type === ANOMALY_DETECTED) {
+        const d = event.data as AnomalyDetectedData;
+        const k = `${d.systemId}\u0000${d.modelVersion}\u0000${d.equipmentId}\u0000${d.window.from}`;
+        if (rows.has(k)) continue;
+        rows.set(k, {
+          event_id: event.eventId,
+          system_id: d.systemId,
+          equipment_id: d.equipmentId,
+          window_start: d.window.from,
+          window_end: d.window.to,
+          model_version: d.modelVersion,
+          score: d.score,
+          severity: d.severity,
+          affected_component: d.affectedComponent,
+          components: d.components,
+          votes: d.votes,
+          confidence: d.confidence,
+          is_anomaly: d.severity !== 'none',
+          source: d.analysisId ? 'analysis' : 'saga',
+          recorded_at: event.createdAt,
+        });
+      } else if (event.type === ANOMALY_FEEDBACK_RECORDED) {
+        const d = event.data as AnomalyFeedbackRecordedData;
+        feedback.push({ anomaly_id: d.anomalyId, system_id: d.systemId, verdict: d.verdict });
+      }
+    }
+    if (rows.size > 0) {
+      await sql`
+        insert into ${table} (event_id, system_id, equipment_id, window_start, window_end, model, model_version, score, severity,
+          affected_component, components, votes, confidence, is_anomaly, source, recorded_at)
+        select event_id, system_id, equipment_id, window_start, window_end, 'ensemble', model_version, score, severity,
+          affected_component, components, votes, confidence, is_anomaly, source, recorded_at
+        from jsonb_to_recordset(${JSON.stringify([...rows.values()])}::jsonb) as x(event_id uuid, system_id text, equipment_id text,
+          window_start timestamptz, window_end timestamptz, model_version text, score double precision, severity text,
+          affected_component text, components jsonb, votes jsonb, confidence double precision, is_anomaly boolean,
+          source text, recorded_at timestamptz)
+        on conflict (system_id, model_version, equipment_id, window_start) do nothing`.execute(trx);
+    }
+    // In log order: the last verdict on an anomaly is the one shown.
+    for (const f of feedback) {
+      await sql`update ${table} set feedback = ${f.verdict} where event_id = ${f.anomaly_id}::uuid and system_id = ${f.system_id}`.execute(trx);
+    }
+  }
+}
