@@ -36,8 +36,18 @@ ENV NODE_ENV=production \
     NPM_CONFIG_AUDIT=false
 
 COPY package.json package-lock.json .npmrc ./
+# onnxruntime-node ships CPU binaries for every OS and CPU (~290 MB): keep only this platform's.
 RUN npm ci --omit=dev \
  && npm cache clean --force \
+ && case "$(uname -m)" in x86_64) ort_arch=x64 ;; aarch64) ort_arch=arm64 ;; *) ort_arch=keep-all ;; esac \
+ && for dir in node_modules/onnxruntime-node/bin/napi-v*/*; do \
+      [ -d "$dir" ] || continue; \
+      [ "$(basename "$dir")" = linux ] || rm -rf "$dir"; \
+    done \
+ && for dir in node_modules/onnxruntime-node/bin/napi-v*/linux/*; do \
+      [ -d "$dir" ] && [ "$ort_arch" != keep-all ] && [ "$(basename "$dir")" != "$ort_arch" ] && rm -rf "$dir"; \
+      true; \
+    done \
  && mkdir -p /app/data \
  && chown node:node /app/data
 
