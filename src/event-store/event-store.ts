@@ -80,6 +80,11 @@ export interface SubscribeOptions {
   handler: (events: RecordedEvent[]) => Promise<void>;
   /** Called once, the first time the subscriber has read everything committed so far. */
   onCaughtUp?: () => void;
+  /**
+   * Optional: a position up to which the store has checked every event and found nothing else matching the
+   * filter (EventStoreDB's server-side checkpointReached). Never ahead of an event not yet handled.
+   */
+  onCheckpoint?: (position: Position) => void;
   /** Called when the subscription stops because the handler or the store failed. */
   onError?: (error: unknown) => void;
 }

@@ -50,11 +50,21 @@ function toRecorded(row: EventRow): RecordedEvent {
   };
 }
 
-function satisfies(expected: ExpectedRevision, actual: number): boolean {
-  if (expected === 'any') return true;
-  if (expected === 'no_stream') return actual < 0;
-  if (expected === 'stream_exists') return actual >= 0;
-  return expected === actual;
+export interface PostgresEventStoreOptions {
+  /** Idle poll interval of subscriptions (NOTIFY wakes them earlier). */
+  pollIntervalMs?: number;
+  /** Rows per readAll page when a caller gives no limit. */
+  pageSize?: number;
+  /**
+   * Only for the contract test that proves the snapshot rule matters: `false` reads everything committed,
+   * which lets a subscriber skip an event whose transaction commits after a later-numbered one.
+   */
+  applySnapshotRule?: boolean;
+  /**
+   * Test hook: runs inside the append's transaction after the insert, before COMMIT (e.g. pg_sleep to make
+   * commits interleave out of sequence order). Without it an append is one auto-committed statement.
+   */
+  beforeCommit?: (trx: Kysely<Tables>) => Promise<void>;
 }
 
 /**
@@ -68,7 +78,7 @@ export class PostgresEventStore implements EventStore {
 
   constructor(
     private readonly database: Database,
-    private readonly options: { pollIntervalMs?: number; applySnapshotRule?: boolean } = {},
+    private readonly options: PostgresEventStoreOptions = {},
   ) {
     this.db = database.db;
     this.adapter = database.backend === 'pglite' ? 'pglite' : 'postgres';
@@ -77,51 +87,106 @@ export class PostgresEventStore implements EventStore {
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     const stop = metrics.eventStoreAppendDuration.startTimer({ adapter: this.adapter });
-    const result = await this.db.transaction().execute(async (trx) => {
-      await sql`insert into streams (stream_id, revision) values (${streamId}, -1) on conflict do nothing`.execute(trx);
-      const locked = await sql<{ revision: number }>`
-        select revision from streams where stream_id = ${streamId} for update`.execute(trx);
-      const current = Number(locked.rows[0]!.revision);
-
-      const ids = events.map((e) => e.eventId);
-      const existing = await sql<EventRow>`
-        select ${COLUMNS} from events where event_id = any(${ids}::uuid[]) order by global_position`.execute(trx);
-      if (existing.rows.length > 0) {
-        // A retry of the very same append is a success that writes nothing; anything else is a conflict.
-        const sameAppend = existing.rows.length === ids.length && existing.rows.every((r) => r.stream_id === streamId);
-        if (!sameAppend) throw new DuplicateEventIdError(streamId, existing.rows.map((r) => r.event_id));
-        const last = toRecorded(existing.rows[existing.rows.length - 1]!);
-        return { nextExpectedRevision: last.revision, position: last.position, written: false };
+    let result: AppendResult;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const hook = this.options.beforeCommit;
+        result = hook
+          ? await this.db.transaction().execute(async (trx) => {
+              const r = await this.appendStatement(trx, streamId, events, expected);
+              if (r.written) await hook(trx);
+              return r;
+            })
+          : await this.appendStatement(this.db, streamId, events, expected);
+        break;
+      } catch (error) {
+        // A concurrent append of the same event ids committed between our snapshot and our insert:
+        // run again on a fresh snapshot, which then sees them (idempotent success or a clear conflict).
+        if (isUniqueViolation(error, 'events_event_id_key') && attempt < 3) continue;
+        if (isUniqueViolation(error, 'events_event_id_key')) throw new DuplicateEventIdError(streamId, events.map((e) => e.eventId));
+        throw error;
       }
-      if (!satisfies(expected, current)) throw new WrongExpectedRevisionError(streamId, expected, current);
-
-      const rows = events.map((e, i) => ({
-        stream_revision: current + 1 + i,
-        event_id: e.eventId,
-        type: e.type,
-        data: e.data,
-        metadata: e.metadata,
-      }));
-      const inserted = await sql<{ global_position: number; transaction_id: number }>`
-        insert into events (stream_id, stream_revision, event_id, type, data, metadata)
-        select ${streamId}, x.stream_revision, x.event_id, x.type, x.data, x.metadata
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-          as x(stream_revision bigint, event_id uuid, type text, data jsonb, metadata jsonb)
-        order by x.stream_revision
-        returning global_position, transaction_id::text::bigint as transaction_id`.execute(trx);
-      const next = current + events.length;
-      await sql`update streams set revision = ${next} where stream_id = ${streamId}`.execute(trx);
-      await sql`select pg_notify(${CHANNEL}, '')`.execute(trx);
-      const last = inserted.rows.reduce((a, b) => (Number(b.global_position) > Number(a.global_position) ? b : a));
-      return {
-        nextExpectedRevision: next,
-        position: { commit: Number(last.transaction_id), prepare: Number(last.global_position) },
-        written: true,
-      };
-    });
+    }
     stop();
     if (result.written) for (const e of events) metrics.eventsAppended.inc({ type: e.type });
     return result;
+  }
+
+  /**
+   * One statement (one round trip, its own transaction unless `db` is one): idempotency check, stream row
+   * lock + expected-revision check + revision bump (INSERT .. ON CONFLICT DO UPDATE .. WHERE), event insert
+   * and NOTIFY. The stream row lock serialises writers of one stream; after waiting for it PostgreSQL
+   * re-reads the row, so the revision used is the committed one.
+   */
+  private async appendStatement(
+    db: Kysely<Tables>,
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    const n = events.length;
+    const input = JSON.stringify(events.map((e, i) => ({ i, event_id: e.eventId, type: e.type, data: e.data, metadata: e.metadata })));
+    const mayCreate = expected === 'any' || expected === 'no_stream' || expected === -1;
+    const check =
+      expected === 'any'
+        ? sql`true`
+        : expected === 'no_stream' || expected === -1
+          ? sql`s.revision < 0`
+          : expected === 'stream_exists'
+            ? sql`s.revision >= 0`
+            : sql`s.revision = ${expected}`;
+    const { rows } = await sql<{
+      previous: number | null;
+      current: number | null;
+      last_position: number | null;
+      last_transaction: number | null;
+      existing: EventRow[] | null;
+    }>`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as x(i int, event_id uuid, type text, data jsonb, metadata jsonb)
+      ),
+      existing as (
+        select ${COLUMNS} from events where event_id in (select event_id from input)
+      ),
+      stream as (
+        insert into streams as s (stream_id, revision)
+        select ${streamId}, ${n - 1}::bigint
+        where not exists (select 1 from existing)
+          and (${mayCreate}::boolean or exists (select 1 from streams where stream_id = ${streamId}))
+        on conflict (stream_id) do update set revision = greatest(s.revision, -1) + ${n} where ${check}
+        returning revision - ${n} as previous
+      ),
+      inserted as (
+        insert into events (stream_id, stream_revision, event_id, type, data, metadata)
+        select ${streamId}, stream.previous + 1 + input.i, input.event_id, input.type, input.data, input.metadata
+        from input cross join stream
+        order by input.i
+        returning global_position, transaction_id::text::bigint as transaction_id
+      )
+      select
+        (select previous from stream) as previous,
+        (select revision from streams where stream_id = ${streamId}) as current,
+        (select max(global_position) from inserted) as last_position,
+        (select max(transaction_id) from inserted) as last_transaction,
+        (select json_agg(existing order by global_position) from existing) as existing,
+        (select pg_notify(${CHANNEL}, '') where exists (select 1 from inserted)) as notified`.execute(db);
+    const row = rows[0]!;
+    if (row.existing && row.existing.length > 0) {
+      // A retry of the very same append is a success that writes nothing; anything else is a conflict.
+      const sameAppend = row.existing.length === n && row.existing.every((r) => r.stream_id === streamId);
+      if (!sameAppend) throw new DuplicateEventIdError(streamId, row.existing.map((r) => r.event_id));
+      const last = toRecorded(row.existing[row.existing.length - 1]!);
+      return { nextExpectedRevision: last.revision, position: last.position, written: false };
+    }
+    if (row.previous === null || row.last_position === null) {
+      const current = row.current === null ? -1 : Number(row.current);
+      throw new WrongExpectedRevisionError(streamId, expected, current);
+    }
+    return {
+      nextExpectedRevision: Number(row.previous) + n,
+      position: { commit: Number(row.last_transaction), prepare: Number(row.last_position) },
+      written: true,
+    };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -140,7 +205,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const { after, limit = 1000, filter } = options;
+    const { after, limit = this.options.pageSize ?? 1000, filter } = options;
     const afterClause =
       after && after.commit >= 0
         ? sql`and (transaction_id, global_position) > (${String(after.commit)}::xid8, ${after.prepare}::bigint)`
@@ -178,6 +243,11 @@ export class PostgresEventStore implements EventStore {
 
   /** The database is owned by whoever created it; nothing to release here. */
   async close(): Promise<void> {}
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = error as { code?: string; constraint?: string; message?: string } | undefined;
+  return e?.code === '23505' && (e.constraint === constraint || (e.message ?? '').includes(constraint));
 }
 
 function filterClause(filter: EventFilter | undefined): RawBuilder<unknown> {
