@@ -201,6 +201,61 @@ check "sh -n deploy/timescaledb/100-grafana-readonly.sh" sh -n deploy/timescaled
 check "bash -n scripts/check-deploy.sh" bash -n scripts/check-deploy.sh
 
 # ---------------------------------------------------------------------------------------------
+section "SQL against a local PostgreSQL (optional)"
+export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
+if ! command -v psql >/dev/null 2>&1 || ! pg_isready -q -t 3 >/dev/null 2>&1; then
+  skip "dashboard SQL and the Grafana read-only role" "no PostgreSQL reachable at $PGHOST as $PGUSER (psql/pg_isready)"
+else
+  db="deploy_check_$$"
+  role="grafana_ro_check_$$"
+  if ! psql -qc "CREATE DATABASE $db" >"$WORK/pg.log" 2>&1; then
+    skip "dashboard SQL and the Grafana read-only role" "cannot create a scratch database: $(cat "$WORK/pg.log")"
+  else
+    migrated=1
+    for f in migrations/*.sql; do
+      psql -d "$db" -v ON_ERROR_STOP=1 -q -f "$f" >"$WORK/pg.log" 2>&1 || { fail "migrations apply to a scratch database ($f)" "$(cat "$WORK/pg.log")"; migrated=0; break; }
+    done
+    if [ "$migrated" = 1 ]; then
+      # Grafana macros replaced by their PostgreSQL equivalents, then each panel's SQL runs.
+      check "dashboard SQL panels run against the migrated schema" /usr/bin/python3 - "$db" <<'PY'
+import glob, json, re, subprocess, sys
+db = sys.argv[1]
+bad = []
+n = 0
+for f in glob.glob("deploy/grafana/dashboards/*.json"):
+    def panels(ps):
+        for p in ps:
+            yield p
+            yield from panels(p.get("panels", []))
+    for p in panels(json.load(open(f))["panels"]):
+        for t in p.get("targets", []):
+            q = t.get("rawSql")
+            if not q:
+                continue
+            n += 1
+            q = re.sub(r"\$__timeGroupAlias\(([\w.]+),\s*'([^']+)'\)", r"date_bin('\2', \1, 'epoch') AS time", q)
+            q = re.sub(r"\$__timeGroup\(([\w.]+),\s*'([^']+)'\)", r"date_bin('\2', \1, 'epoch')", q)
+            q = re.sub(r"\$__timeFilter\(([\w.]+)\)", r"\1 BETWEEN now() - interval '6 hours' AND now()", q)
+            r = subprocess.run(["psql", "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", q], capture_output=True, text=True)
+            if r.returncode:
+                bad.append(f'{p.get("title")}: {r.stderr.strip()}')
+print(f"{n} SQL targets"); print("\n".join(bad)); sys.exit(1 if bad or n == 0 else 0)
+PY
+      if env POSTGRES_USER="$PGUSER" POSTGRES_DB="$db" GRAFANA_DB_USER="$role" GRAFANA_DB_PASSWORD="check-$$" \
+        sh deploy/timescaledb/100-grafana-readonly.sh >"$WORK/pg.log" 2>&1 &&
+        psql -U "$role" -d "$db" -qAt -c "SELECT count(*) FROM quarantined_rows" >>"$WORK/pg.log" 2>&1 &&
+        ! psql -U "$role" -d "$db" -q -c "DELETE FROM quarantined_rows" >>"$WORK/pg.log" 2>&1; then
+        pass "grafana read-only role: created by deploy/timescaledb/100-grafana-readonly.sh, can read, cannot write"
+      else
+        fail "grafana read-only role: created by deploy/timescaledb/100-grafana-readonly.sh, can read, cannot write" "$(cat "$WORK/pg.log")"
+      fi
+    fi
+    psql -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+    psql -qc "DROP ROLE IF EXISTS $role" >/dev/null 2>&1
+  fi
+fi
+
+# ---------------------------------------------------------------------------------------------
 section "Dockerfile"
 if command -v hadolint >/dev/null 2>&1; then
   check "hadolint Dockerfile" hadolint Dockerfile
