@@ -20,7 +20,12 @@ import {
 } from './anomaly-detected.event.js';
 import { MODEL_VERSION_PROMOTED, modelVersionPromotedV1 } from './model-version-promoted.event.js';
 import { READINGS_INGESTED, readingsIngestedV1 } from './readings-ingested.event.js';
-import { READINGS_QUARANTINED, readingsQuarantinedV1 } from './readings-quarantined.event.js';
+import {
+  READINGS_QUARANTINED,
+  readingsQuarantinedV1,
+  readingsQuarantinedV2,
+  upcastReadingsQuarantinedV1,
+} from './readings-quarantined.event.js';
 
 /**
  * Every event type with one zod schema per schema version and the upcasters that lift version n to n+1.
@@ -92,7 +97,11 @@ export function newEvent<T extends string, D>(
 }
 
 defineEvent({ type: READINGS_INGESTED, versions: [readingsIngestedV1], upcasters: [] });
-defineEvent({ type: READINGS_QUARANTINED, versions: [readingsQuarantinedV1], upcasters: [] });
+defineEvent({
+  type: READINGS_QUARANTINED,
+  versions: [readingsQuarantinedV1, readingsQuarantinedV2],
+  upcasters: [upcastReadingsQuarantinedV1],
+});
 defineEvent({ type: ANOMALY_DETECTED, versions: [anomalyDetectedV1], upcasters: [] });
 defineEvent({ type: ANOMALY_FEEDBACK_RECORDED, versions: [anomalyFeedbackRecordedV1], upcasters: [] });
 defineEvent({ type: ANALYSIS_REQUESTED, versions: [analysisRequestedV1], upcasters: [] });

@@ -18,5 +18,21 @@ export const readingsQuarantinedV1 = z.object({
   ),
 });
 
-export type ReadingsQuarantinedData = z.infer<typeof readingsQuarantinedV1>;
+/** v2 adds `errorCount` (all errors of all rows) so consumers can rank batches without walking the rows. */
+export const readingsQuarantinedV2 = readingsQuarantinedV1.extend({
+  errorCount: z.number().int().nonnegative(),
+});
+
+export type ReadingsQuarantinedDataV1 = z.infer<typeof readingsQuarantinedV1>;
+export type ReadingsQuarantinedData = z.infer<typeof readingsQuarantinedV2>;
+
+/** v1 -> v2: the count is derived from the rows v1 already carries, so old events upcast exactly. */
+export function upcastReadingsQuarantinedV1(data: unknown): unknown {
+  const v1 = data as ReadingsQuarantinedDataV1;
+  return { ...v1, errorCount: countErrors(v1.rows) };
+}
+
+export function countErrors(rows: readonly { errors: readonly unknown[] }[]): number {
+  return rows.reduce((n, r) => n + r.errors.length, 0);
+}
 export const READINGS_QUARANTINED = 'ReadingsQuarantined';

@@ -7,7 +7,7 @@ import {
   type ReadingsIngestedData,
   type Sample,
 } from '../../events/readings-ingested.event.js';
-import { READINGS_QUARANTINED, type ReadingsQuarantinedData } from '../../events/readings-quarantined.event.js';
+import { countErrors, READINGS_QUARANTINED, type ReadingsQuarantinedData } from '../../events/readings-quarantined.event.js';
 import { streams } from '../../events/streams.js';
 import type { IngestSource, ParsedBatch, RejectedRow, ValidRow } from './parse-batch.js';
 
@@ -71,6 +71,7 @@ export function decideIngest(batch: ParsedBatch, ctx: IngestContext): StreamAppe
       systemId: systemId || null,
       source: ctx.source,
       rows: rows.map((r) => ({ row: r.row, raw: r.raw, errors: r.errors })),
+      errorCount: countErrors(rows),
     };
     push(systemId ? streams.readings(systemId) : streams.unassignedQuarantine, (id) =>
       newEvent(READINGS_QUARANTINED, id, data, metadata),
