@@ -53,7 +53,7 @@ export class AnomalyTrendProjection implements Projection {
         await flush();
         const d = event.data as AnomalyFeedbackRecordedData;
         await sql`update ${sql.table(`${schema}.anomaly_trend_windows`)} set feedback = ${d.verdict}
-          where event_id = ${d.anomalyId}`.execute(trx);
+          where event_id = ${d.anomalyId} and system_id = ${d.systemId}`.execute(trx);
       }
     }
     await flush();

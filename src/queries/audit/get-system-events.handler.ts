@@ -1,0 +1,107 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { sql } from 'kysely';
+import type { Database } from '../../database/database.js';
+import type { EventStore, Position, RecordedEvent } from '../../event-store/event-store.js';
+import { categories, streams } from '../../events/streams.js';
+import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
+import { encodeCursor, GetSystemEventsQuery, type AuditEvent } from './get-system-events.query.js';
+
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+export function toAuditEvent(e: RecordedEvent): AuditEvent {
+  const metadata: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e.metadata)) metadata[snake(k)] = v;
+  return {
+    event_id: e.eventId,
+    type: e.type,
+    stream: e.streamId,
+    revision: e.revision,
+    position: encodeCursor(e.position),
+    occurred_at: e.metadata.occurredAt,
+    recorded_at: e.createdAt,
+    // As stored: auditors see exactly what was written, never an upcast copy.
+    data: e.data,
+    metadata,
+  };
+}
+
+/**
+ * The raw events of one system (its readings and anomalies streams, and analysis streams whose data names it),
+ * in global order. The one query allowed to read the event store.
+ */
+@QueryHandler(GetSystemEventsQuery)
+export class GetSystemEventsHandler implements IQueryHandler<GetSystemEventsQuery, { items: AuditEvent[]; next: string | null }> {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  async execute({ systemId, params }: GetSystemEventsQuery): Promise<{ items: AuditEvent[]; next: string | null }> {
+    const events =
+      this.store.adapter === 'eventstoredb'
+        ? await this.viaPort(systemId, params.after, params.limit + 1, params.type)
+        : await this.viaSql(systemId, params.after, params.limit + 1, params.type);
+    const page = events.slice(0, params.limit);
+    return {
+      items: page.map(toAuditEvent),
+      next: events.length > params.limit ? encodeCursor(page[page.length - 1]!.position) : null,
+    };
+  }
+
+  /** Same visibility rule as the PostgreSQL event store's readAll: only below the oldest running transaction. */
+  private async viaSql(systemId: string, after: Position | undefined, limit: number, types: string[] | undefined): Promise<RecordedEvent[]> {
+    const afterClause = after ? sql`and (transaction_id, global_position) > (${String(after.commit)}::xid8, ${after.prepare}::bigint)` : sql``;
+    const typeClause = types ? sql`and type = any(${types}::text[])` : sql``;
+    const { rows } = await sql<{
+      global_position: number;
+      transaction_id: number;
+      stream_id: string;
+      stream_revision: number;
+      event_id: string;
+      type: string;
+      data: unknown;
+      metadata: RecordedEvent['metadata'];
+      created_at: Date;
+    }>`
+      select global_position, transaction_id::text::bigint as transaction_id, stream_id, stream_revision, event_id, type,
+        data, metadata, created_at
+      from events
+      where (stream_id in (${streams.readings(systemId)}, ${streams.anomalies(systemId)})
+             or (stream_id like ${`${categories.analysis}%`} and data->>'systemId' = ${systemId}))
+        and transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${afterClause} ${typeClause}
+      order by transaction_id, global_position
+      limit ${limit}`.execute(this.database.db);
+    return rows.map((r) => ({
+      eventId: r.event_id,
+      type: r.type,
+      streamId: r.stream_id,
+      revision: Number(r.stream_revision),
+      position: { commit: Number(r.transaction_id), prepare: Number(r.global_position) },
+      data: r.data,
+      metadata: r.metadata,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
+  }
+
+  /** Other adapters: the port's filtered readAll, narrowed to this system. */
+  private async viaPort(systemId: string, after: Position | undefined, limit: number, types: string[] | undefined): Promise<RecordedEvent[]> {
+    const own = new Set([streams.readings(systemId), streams.anomalies(systemId)]);
+    const out: RecordedEvent[] = [];
+    let cursor = after;
+    for (;;) {
+      const batch = await this.store.readAll({
+        after: cursor,
+        limit: 1000,
+        filter: { streamPrefixes: [...own, categories.analysis], ...(types ? { eventTypes: types } : {}) },
+      });
+      for (const e of batch) {
+        const mine = own.has(e.streamId) || (e.streamId.startsWith(categories.analysis) && (e.data as { systemId?: string })?.systemId === systemId);
+        if (mine) out.push(e);
+        if (out.length >= limit) return out;
+      }
+      if (batch.length < 1000) return out;
+      cursor = batch[batch.length - 1]!.position;
+    }
+  }
+}

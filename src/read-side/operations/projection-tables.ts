@@ -1,0 +1,66 @@
+import { sql, type Kysely } from 'kysely';
+import type { Tables } from '../../database/tables.js';
+
+/** Columns that legitimately differ between a live read model and its rebuild (wall-clock times). */
+export const VOLATILE_COLUMNS = new Set(['updated_at']);
+
+/** Rows no event produces (written by `models reproject`): kept across rebuilds, left out of verification. */
+export const NON_EVENT_ROWS = sql`source = 'reprojection'`;
+
+export interface TableShape {
+  columns: string[];
+  primaryKey: string[];
+  hasSource: boolean;
+}
+
+export async function tableShape(db: Kysely<Tables>, schema: string, table: string): Promise<TableShape> {
+  const { rows: cols } = await sql<{ column_name: string }>`
+    select column_name from information_schema.columns where table_schema = ${schema} and table_name = ${table}
+    order by ordinal_position`.execute(db);
+  if (cols.length === 0) throw new Error(`table ${schema}.${table} does not exist`);
+  const { rows: pk } = await sql<{ column_name: string }>`
+    select a.attname as column_name
+    from pg_index i
+    join pg_class c on c.oid = i.indrelid
+    join pg_namespace n on n.oid = c.relnamespace
+    join lateral unnest(i.indkey) with ordinality as k(attnum, ord) on true
+    join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum
+    where i.indisprimary and n.nspname = ${schema} and c.relname = ${table}
+    order by k.ord`.execute(db);
+  const columns = cols.map((c) => c.column_name);
+  return { columns, primaryKey: pk.map((p) => p.column_name), hasSource: columns.includes('source') };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Creates empty copies of `tables` (and a checkpoint table) in `schema`: same columns, keys, indexes, checks. */
+export async function createShadowTables(db: Kysely<Tables>, schema: string, tables: readonly string[], timescale: boolean): Promise<void> {
+  await sql`create schema ${sql.id(schema)}`.execute(db);
+  for (const table of [...tables, 'projection_checkpoints']) {
+    await sql`create table ${sql.table(`${schema}.${table}`)} (like ${sql.table(`public.${table}`)} including all)`.execute(db);
+    if (timescale && table !== 'projection_checkpoints') await copyHypertable(db, schema, table);
+  }
+}
+
+/** TimescaleDB (untested here): a shadow of a hypertable becomes a hypertable with the same time column and chunk interval. */
+async function copyHypertable(db: Kysely<Tables>, schema: string, table: string): Promise<void> {
+  const { rows } = await sql<{ column_name: string; time_interval: string }>`
+    select column_name, time_interval::text as time_interval from timescaledb_information.dimensions
+    where hypertable_schema = 'public' and hypertable_name = ${table} and dimension_number = 1`.execute(db);
+  const dim = rows[0];
+  if (!dim) return;
+  await sql`select create_hypertable(${`${schema}.${table}`}::regclass, ${dim.column_name}::name,
+    chunk_time_interval => ${dim.time_interval}::interval)`.execute(db);
+}
+
+export async function isHypertable(db: Kysely<Tables>, table: string): Promise<boolean> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from timescaledb_information.hypertables where hypertable_schema = 'public' and hypertable_name = ${table}`.execute(db);
+  return (rows[0]?.n ?? 0) > 0;
+}
+
+export async function dropSchema(db: Kysely<Tables>, schema: string): Promise<void> {
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+}

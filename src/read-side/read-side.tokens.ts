@@ -1,0 +1,1 @@
+export const HEALTH_CACHE = Symbol('HEALTH_CACHE');
