@@ -6,6 +6,7 @@ import { IngestController } from './commands/ingest-readings/ingest.controller.j
 import { IngestReadingsHandler } from './commands/ingest-readings/ingest-readings.handler.js';
 import type { AppConfig } from './config/config.schema.js';
 import { HealthController } from './http/health.controller.js';
+import { HttpPlatformModule } from './http/http-platform.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
@@ -13,6 +14,7 @@ import { GetQuarantineHandler } from './queries/quarantine/get-quarantine.handle
 import { QuarantineController } from './queries/quarantine/quarantine.controller.js';
 import { GetReadingsHandler } from './queries/readings/get-readings.handler.js';
 import { ReadingsController } from './queries/readings/readings.controller.js';
+import { ReadSideModule } from './read-side/read-side.module.js';
 
 @Module({})
 export class AppModule {
@@ -24,6 +26,8 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'json' }),
         InfrastructureModule.forRoot(config),
         ProjectionsModule,
+        ReadSideModule,
+        HttpPlatformModule,
       ],
       controllers: [IngestController, ReadingsController, QuarantineController, HealthController],
       providers: [

@@ -5,6 +5,7 @@ import { BatchFormatError, BatchTooLargeError } from '../commands/ingest-reading
 import { IdempotencyConflictError } from '../commands/ingest-readings/idempotency-conflict.error.js';
 import { WrongExpectedRevisionError } from '../event-store/event-store.js';
 import { zodFieldErrors } from './parse-request.js';
+import type { RouteTable } from './route-table.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemTypes, type ProblemKind } from './problem.js';
 
 const logger = new Logger('HTTP');
@@ -14,6 +15,7 @@ const byStatus: Record<number, ProblemKind> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'notFound',
+  405: 'methodNotAllowed',
   409: 'conflict',
   413: 'payloadTooLarge',
   415: 'unsupportedMediaType',
@@ -32,7 +34,13 @@ export function toProblem(error: unknown): ProblemError {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const kind = byStatus[status] ?? (status >= 500 ? 'internal' : 'malformedBody');
-    return new ProblemError(kind, status === 404 ? 'no such route or resource' : error.message);
+    // Terminus' 503 carries the per-check results: keep them for operators.
+    const body = error.getResponse() as { details?: unknown };
+    if (status === 503 && body && typeof body === 'object' && body.details) {
+      return new ProblemError('unavailable', 'not ready: at least one check is down', undefined, undefined, { checks: body.details });
+    }
+    const errors = status === 400 || status === 413 || status === 415 ? [{ field: 'body', message: error.message }] : undefined;
+    return new ProblemError(kind, status === 404 ? 'no such route or resource' : error.message, errors);
   }
   // Fastify's own errors (body parser, limits, timeouts) carry a statusCode and a safe message.
   const fastify = error as { statusCode?: number; code?: string; message?: string };
@@ -45,7 +53,8 @@ export function toProblem(error: unknown): ProblemError {
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
-  const problem = toProblem(error);
+  let problem = toProblem(error);
+  if (problem.kind === 'notFound' && error instanceof HttpException) problem = methodNotAllowed(request) ?? problem;
   const doc = problem.toDocument();
   if (doc.status >= 500) logger.error({ err: error, correlation_id: request.id }, 'request failed');
   for (const [k, v] of Object.entries(problem.headers ?? {})) void reply.header(k, v);
@@ -53,6 +62,14 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     .status(doc.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)
     .send({ ...doc, instance: request.url.split('?')[0], correlation_id: String(request.id) });
+}
+
+/** A path that exists under other methods is a 405 with Allow, not a 404. */
+function methodNotAllowed(request: FastifyRequest): ProblemError | undefined {
+  const table = (request.server as unknown as { routeTable?: RouteTable }).routeTable;
+  const allowed = table?.allowedMethods(request.url.split('?')[0]!) ?? [];
+  if (!allowed.length || allowed.includes(request.method)) return undefined;
+  return new ProblemError('methodNotAllowed', `${request.method} is not supported here; use ${allowed.join(', ')}`, [{ field: 'method', message: `must be one of ${allowed.join(', ')}` }], { allow: allowed.join(', ') });
 }
 
 @Catch()

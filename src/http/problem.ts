@@ -24,6 +24,7 @@ export const problemTypes = {
   unauthorized: { type: '/problems/unauthorized', title: 'Authentication required', status: 401 },
   forbidden: { type: '/problems/forbidden', title: 'Missing scope', status: 403 },
   notFound: { type: '/problems/not-found', title: 'Not found', status: 404 },
+  methodNotAllowed: { type: '/problems/method-not-allowed', title: 'Method not allowed', status: 405 },
   conflict: { type: '/problems/conflict', title: 'Conflict', status: 409 },
   payloadTooLarge: { type: '/problems/payload-too-large', title: 'Payload too large', status: 413 },
   unsupportedMediaType: { type: '/problems/unsupported-media-type', title: 'Unsupported media type', status: 415 },

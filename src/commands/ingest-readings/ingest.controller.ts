@@ -1,7 +1,12 @@
 import { Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequireScope } from '../../http/auth/require-scope.decorator.js';
+import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
+import { ingestCsvBody, ingestHeaders, ingestJsonBody, ingestResult } from '../../http/openapi/ingest.schemas.js';
+import { problemResponse } from '../../http/openapi/problem.schema.js';
 import { ProblemError } from '../../http/problem.js';
+import { RateLimit } from '../../http/rate-limit.js';
 import { requestContext } from '../../http/request-context.js';
 import { metrics } from '../../observability/metrics.js';
 import { IngestReadingsCommand, type IngestOutcome } from './ingest-readings.command.js';
@@ -14,6 +19,27 @@ export class IngestController {
 
   @Post()
   @HttpCode(200)
+  @RequireScope('ingest')
+  @RateLimit('ingest')
+  @ApiOperation({
+    summary: 'Ingest a batch of sensor readings (JSON or CSV)',
+    description: 'Valid rows become ReadingsIngested events; invalid rows are quarantined (ReadingsQuarantined) with a reason per row and field.',
+    tags: ['ingest'],
+    headers: ingestHeaders,
+    body: {
+      content: { 'application/json': ingestJsonBody, 'text/csv': ingestCsvBody },
+      examples: {
+        'application/json': { rows: [{ system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS1', ts: '2024-05-01T10:00:00Z', v: 151.25, unit: 'bar' }] },
+        'text/csv': { rows: 'system_id,equipment_id,sensor_id,ts,v,unit\nrig-1,press-7,PS1,2024-05-01T10:00:00Z,151.25,bar\n' },
+      },
+    },
+    responses: {
+      200: { schema: ingestResult, examples: { mixed: { batch_id: '0b6f1c1e-3f7a-4c52-9a51-2d8e0b7c4a10', accepted: 1, quarantined: 1, errors: [{ row: 2, field: 'v', message: 'must be a finite number' }] } } },
+      413: problemResponse('Body larger than INGEST_MAX_BODY_BYTES or more rows than INGEST_MAX_ROWS'),
+      415: problemResponse('Content-Type is neither application/json nor text/csv'),
+      422: problemResponse('Idempotency-Key reused with a different body'),
+    },
+  })
   async ingest(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
