@@ -1,0 +1,48 @@
+import type { AppConfig } from '../config/config.schema.js';
+import { loadConfig } from '../config/load-config.js';
+import { createDatabase } from '../database/create-database.js';
+import type { Database } from '../database/database.js';
+import { createEventStore } from '../event-store/create-event-store.js';
+import type { EventStore } from '../event-store/event-store.js';
+
+/**
+ * What a CLI command works on, opened from the same settings as the service (DATABASE_URL, DATA_DIR,
+ * EVENTSTORE_URL; see src/config). Commands open it lazily so `--help` needs no database.
+ * Embedded mode: PGlite allows one process per data directory, so stop the service first.
+ */
+export interface CliRuntime {
+  config: AppConfig;
+  database: Database;
+  store: EventStore;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(env: NodeJS.ProcessEnv = process.env): Promise<CliRuntime> {
+  const config = loadConfig(env);
+  const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  try {
+    const store = await createEventStore(config, database);
+    return {
+      config,
+      database,
+      store,
+      async close() {
+        await store.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Runs `work` with an open runtime and always closes it. */
+export async function withRuntime<T>(work: (runtime: CliRuntime) => Promise<T>, env?: NodeJS.ProcessEnv): Promise<T> {
+  const runtime = await openRuntime(env);
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
