@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { eventsCommand } from './events.command.js';
 import { migrateCommand } from './migrate.command.js';
+import { modelsCommand } from './models.command.js';
+import { projectionsCommand } from './projections.command.js';
 
 /**
  * The CLI's command tree. One file per command group (`src/cli/<group>.command.ts` exporting a function
@@ -11,5 +13,7 @@ export function buildProgram(): Command {
     .description('Operate the anomaly platform: migrations, event log export and verification')
     .showHelpAfterError()
     .addCommand(migrateCommand())
-    .addCommand(eventsCommand());
+    .addCommand(eventsCommand())
+    .addCommand(projectionsCommand())
+    .addCommand(modelsCommand());
 }

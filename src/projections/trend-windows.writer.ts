@@ -106,7 +106,8 @@ export async function upsertTrendWindows(trx: Kysely<Tables>, schema: string, in
 }
 
 /** Removes every window (and its rollup) of one re-projected version, so a re-run starts from nothing. */
-export async function clearReprojection(trx: Kysely<Tables>, schema: string, modelVersion: string): Promise<void> {
-  await sql`delete from ${sql.table(`${schema}.anomaly_trend_windows`)} where model_version = ${modelVersion} and source = 'reprojection'`.execute(trx);
-  await sql`delete from ${sql.table(`${schema}.anomaly_trend_hourly`)} where model_version = ${modelVersion} and source = 'reprojection'`.execute(trx);
+export async function clearReprojection(trx: Kysely<Tables>, schema: string, modelVersion: string, systemId?: string): Promise<void> {
+  const system = systemId === undefined ? sql`` : sql`and system_id = ${systemId}`;
+  await sql`delete from ${sql.table(`${schema}.anomaly_trend_windows`)} where model_version = ${modelVersion} and source = 'reprojection' ${system}`.execute(trx);
+  await sql`delete from ${sql.table(`${schema}.anomaly_trend_hourly`)} where model_version = ${modelVersion} and source = 'reprojection' ${system}`.execute(trx);
 }
