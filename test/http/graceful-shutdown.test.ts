@@ -1,0 +1,126 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createDatabase } from '../../src/database/create-database.js';
+import { createEventStore } from '../../src/event-store/create-event-store.js';
+import { comparePositions } from '../../src/event-store/event-store.js';
+import { readCheckpoint } from '../../src/projections/projection-runner.js';
+import { createTestStorage, type TestStorage } from '../support/test-app.js';
+import { BACKENDS } from '../support/test-databases.js';
+
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+const ROWS = 15_000;
+
+/** The built service (dist/src/main.js) as a child process with its JSON log lines. */
+function startService(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, any>[] = [];
+  const waiters: { match: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let line: Record<string, any>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      lines.push(line);
+      for (const w of [...waiters]) if (w.match(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
+  const waitForLog = (match: (l: Record<string, any>) => boolean, timeoutMs = 60_000) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const found = lines.find(match);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => reject(new Error(`log line not seen; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
+      waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  return { child, lines, exited, waitForLog, stderr: () => stderr };
+}
+
+function post(port: number, path: string, body: string, headers: Record<string, string>) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+beforeAll(async () => {
+  // The test runs what `npm start` runs: the swc build.
+  await promisify(execFile)('npm', ['run', 'build', '--silent']);
+}, 120_000);
+
+describe.each(BACKENDS)('graceful shutdown of the built service (%s)', (backend) => {
+  let storage: TestStorage;
+  let service: ReturnType<typeof startService> | undefined;
+
+  beforeAll(async () => {
+    storage = await createTestStorage(backend);
+  });
+  afterAll(async () => {
+    if (service && service.child.exitCode === null) service.child.kill('SIGKILL');
+    await storage?.dispose();
+  });
+
+  it('on SIGTERM finishes the in-flight ingest, commits checkpoints and exits 0 within the deadline', async () => {
+    service = startService(storage.env);
+    const listening = await service.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening on'));
+    const port = listening.port as number;
+
+    const csv = ['system_id,equipment_id,sensor_id,ts,v'];
+    for (let i = 0; i < ROWS; i++) csv.push(`shut-rig,pump-${i % 4},S${i % 10},${new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString()},${i}`);
+    const correlation = 'shutdown-inflight-1';
+    const response = post(port, '/api/v1/ingest', csv.join('\n'), { 'content-type': 'text/csv', 'x-correlation-id': correlation });
+    // The request is in flight once the server has logged it; SIGTERM then.
+    await service.waitForLog((l) => l.correlation_id === correlation && l.msg === 'incoming request');
+    const signalledAt = Date.now();
+    service.child.kill('SIGTERM');
+
+    const res = await response;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ accepted: ROWS, quarantined: 0 });
+    const { code, at } = await service.exited;
+    expect(code).toBe(0);
+    expect(at - signalledAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+    const messages = service.lines.map((l) => l.msg);
+    expect(messages).toEqual(expect.arrayContaining(['shutting down: no new requests; finishing in-flight work', 'shutdown complete']));
+
+    // Checkpoints are committed and consistent: every reading up to the checkpoint is in the read model, none beyond.
+    const config = loadConfig({ DATA_DIR: storage.env.DATA_DIR ?? './data', ...storage.env });
+    const database = await createDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+    try {
+      const store = await createEventStore(config, database);
+      const checkpoint = await readCheckpoint(database.db, 'sensor_readings');
+      expect(checkpoint).toBeDefined();
+      const keys = new Set<string>();
+      for (const e of await store.readAll())
+        if (e.type === 'ReadingsIngested' && comparePositions(e.position, checkpoint!) <= 0) {
+          const d = e.data as { systemId: string; equipmentId: string; samples: { ts: string; values: Record<string, number> }[] };
+          for (const s of d.samples) for (const sensor of Object.keys(s.values)) keys.add(`${d.systemId}/${d.equipmentId}/${sensor}/${s.ts}`);
+        }
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from sensor_readings`.execute(database.db);
+      expect(rows[0]!.n).toBe(keys.size);
+    } finally {
+      await database.close();
+    }
+  });
+});
