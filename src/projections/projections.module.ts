@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
 import type { EventStore } from '../event-store/event-store.js';
@@ -33,7 +33,7 @@ export function allProjections(): Projection[] {
   ],
   exports: [ProjectionRunner, PROJECTIONS],
 })
-export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     private readonly runner: ProjectionRunner,
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -43,8 +43,8 @@ export class ProjectionsModule implements OnApplicationBootstrap, OnApplicationS
     if (this.config.ROLE !== 'api') await this.runner.start();
   }
 
-  /** Finishes the batch in hand and commits its checkpoint before the pools close. */
-  async onApplicationShutdown(): Promise<void> {
+  /** Finishes the batch in hand and commits its checkpoint; runs before the pools close (onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.runner.stop();
   }
 }

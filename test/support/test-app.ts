@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Backend } from '../../src/database/database.js';
+import type { EventStore } from '../../src/event-store/event-store.js';
+import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
+import { ProjectionRunner } from '../../src/projections/projection-runner.js';
+import { createPostgresDatabase } from './test-databases.js';
+
+/** Where a test app keeps its data: a fresh PGlite directory or a fresh PostgreSQL database. */
+export interface TestStorage {
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+export async function createTestStorage(backend: Backend): Promise<TestStorage> {
+  if (backend === 'pglite') {
+    const dir = await mkdtemp(join(tmpdir(), 'anomaly-test-'));
+    return { env: { DATA_DIR: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const { url, drop } = await createPostgresDatabase();
+  return { env: { DATABASE_URL: url }, dispose: drop };
+}
+
+export async function startTestApp(env: Record<string, string>): Promise<NestFastifyApplication> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', AUTH: 'off', ...env });
+  const app = await createApp(config);
+  // A real socket on loopback: light-my-request's inject cannot load under jest's ESM mode.
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app;
+}
+
+/** Waits until every projection has processed everything in the log (read-your-writes for assertions). */
+export async function settle(app: NestFastifyApplication): Promise<void> {
+  const store = app.get<EventStore>(EVENT_STORE);
+  const head = await store.headPosition();
+  if (head) await app.get(ProjectionRunner).waitFor(head);
+}
+
+export interface TestRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  url: string;
+  headers?: Record<string, string>;
+  payload?: string;
+}
+
+export interface TestResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  json<T = any>(): T;
+}
+
+/** Sends one HTTP request to the test app over loopback. */
+export async function inject(app: NestFastifyApplication, request: TestRequest): Promise<TestResponse> {
+  const base = await app.getUrl();
+  const res = await fetch(new URL(request.url, base.replace('[::1]', '127.0.0.1')), {
+    method: request.method ?? 'GET',
+    headers: request.headers,
+    body: request.payload,
+  });
+  const body = await res.text();
+  return {
+    statusCode: res.status,
+    headers: Object.fromEntries(res.headers.entries()),
+    body,
+    json: () => JSON.parse(body),
+  };
+}
