@@ -20,13 +20,15 @@ export const getSystemEventsParams = z.strictObject({
       if (!p) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
       return p;
     })
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+    .optional()
+    .meta({ description: 'Opaque cursor: the `next` of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: 'Events per page' }),
   type: z
     .string()
     .regex(/^[A-Za-z]+(,[A-Za-z]+)*$/, 'is one or more event types separated by commas')
     .transform((v) => v.split(','))
-    .optional(),
+    .optional()
+    .meta({ description: 'Only these event types (comma-separated), e.g. AnomalyDetected,AnomalyFeedbackRecorded' }),
 });
 
 export type GetSystemEventsParams = z.infer<typeof getSystemEventsParams>;
@@ -49,3 +51,22 @@ export interface AuditEvent {
   data: unknown;
   metadata: Record<string, unknown>;
 }
+
+export const systemEventsResponse = z
+  .object({
+    items: z.array(
+      z.object({
+        event_id: z.string(),
+        type: z.string(),
+        stream: z.string(),
+        revision: z.number().int(),
+        position: z.string().meta({ description: 'Opaque global position (usable as `after`)' }),
+        occurred_at: z.string(),
+        recorded_at: z.string(),
+        data: z.unknown().meta({ description: 'The event data as stored (not upcast)' }),
+        metadata: z.record(z.string(), z.unknown()).meta({ description: 'correlation_id, causation_id, actor, schema_version, occurred_at, model_version, ...' }),
+      }),
+    ),
+    next: z.string().nullable().meta({ description: 'Cursor of the next page; null on the last page' }),
+  })
+  .meta({ id: 'SystemEvents' });

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 export class GetSystemHealthQuery {
   constructor(readonly systemId: string) {}
 }
@@ -30,3 +32,33 @@ export interface SystemHealth {
   lookback_seconds: number;
   equipment: EquipmentHealth[];
 }
+
+const status = z.enum(['ok', 'low', 'medium', 'high', 'critical']);
+
+export const systemHealthResponse = z
+  .object({
+    system_id: z.string(),
+    status,
+    generated_at: z.string(),
+    lookback_seconds: z.number().int(),
+    equipment: z.array(
+      z.object({
+        equipment_id: z.string(),
+        status,
+        last_reading_at: z.string(),
+        open_anomalies: z.number().int().nonnegative(),
+        components: z.record(
+          z.string(),
+          z.object({
+            status,
+            condition: z.number().nullable(),
+            probability: z.number().nullable(),
+            anomaly_id: z.string().nullable(),
+            window_start: z.string().nullable(),
+            model_version: z.string().nullable(),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'SystemHealth' });

@@ -1,12 +1,36 @@
 import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ListSystemsQuery } from './list-systems.query.js';
+import { RequireScope } from '../../http/auth/require-scope.decorator.js';
+import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
+import { listSystemsResponse, ListSystemsQuery } from './list-systems.query.js';
 
 @Controller('api/v1/systems')
 export class SystemsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @RequireScope('read')
+  @ApiOperation({
+    summary: 'Every known system with its equipment, newest reading and open anomalies',
+    tags: ['systems'],
+    responses: {
+      200: {
+        schema: listSystemsResponse,
+        examples: {
+          one: {
+            items: [
+              {
+                system_id: 'rig-1',
+                last_reading_at: '2026-03-01T09:59:59.000Z',
+                open_anomalies: 2,
+                equipment: [{ equipment_id: 'press-1', first_reading_at: '2026-02-01T00:00:00.000Z', last_reading_at: '2026-03-01T09:59:59.000Z', samples: 2592000, open_anomalies: 2 }],
+              },
+            ],
+          },
+        },
+      },
+    },
+  })
   list() {
     return this.queries.execute(new ListSystemsQuery());
   }
