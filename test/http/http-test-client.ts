@@ -12,7 +12,7 @@ export interface HttpResponse {
  * ESM mode here: light-my-request requires the ESM-only `cookie` 2.)
  */
 export async function listen(app: NestFastifyApplication): Promise<(path: string, init?: RequestInit) => Promise<HttpResponse>> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (!app.getHttpServer().listening) await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const base = `http://127.0.0.1:${address.port}`;
   return async (path, init) => {

@@ -1,6 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { RowError } from '../../events/readings-quarantined.event.js';
 import { READING_FIELDS, readingRowSchema, type ReadingRow } from './reading-row.schema.js';
+import { storableString, storableValue } from './storable-text.js';
 
 export type IngestSource = 'json' | 'csv';
 
@@ -147,9 +148,15 @@ export function parseCsvBatch(text: string, maxRows: number): ParsedBatch {
 }
 
 export function parseBatch(source: IngestSource, body: unknown, maxRows: number): ParsedBatch {
+  let batch: ParsedBatch;
   if (source === 'csv') {
     if (typeof body !== 'string') throw new BatchFormatError('must be text/csv');
-    return parseCsvBatch(body, maxRows);
+    batch = parseCsvBatch(body, maxRows);
+  } else batch = parseJsonBatch(body, maxRows);
+  // Quarantined input is kept as sent, except what PostgreSQL cannot store (storable-text.ts).
+  for (const r of batch.rejected) {
+    r.raw = storableValue(r.raw);
+    r.errors = r.errors.map((e) => ({ ...e, field: storableString(e.field), message: storableString(e.message) }));
   }
-  return parseJsonBatch(body, maxRows);
+  return batch;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableJson, isStorableText, UNSTORABLE_TEXT } from './storable-text.js';
 
 const identifier = z
   .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
@@ -27,10 +28,11 @@ export const readingRowSchema = z.strictObject({
       }
     }),
   v: z.number({ error: (i) => (i.input === undefined ? 'is required' : 'must be a finite number') }),
-  unit: z.string().max(32, 'must be at most 32 characters').optional(),
+  unit: z.string().max(32, 'must be at most 32 characters').refine(isStorableText, UNSTORABLE_TEXT).optional(),
   meta: z
     .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
     .refine((m) => JSON.stringify(m).length <= 4096, 'must be at most 4 KiB of JSON')
+    .refine((m) => isStorableJson(JSON.stringify(m)), UNSTORABLE_TEXT)
     .optional(),
 });
 
