@@ -1,0 +1,260 @@
+/**
+ * AnomalyDetector — the one class the application calls to score sensor data in-process.
+ *
+ * ```ts
+ * const det = await AnomalyDetector.load({ modelsDir: 'models', version?, flags?: { rf, xgb, helm, adaptive } });
+ * det.version / det.profile / det.sensors (id, unit, plausible min/max) / det.dutyCycleSeconds
+ * // one duty cycle (60 samples at 1 Hz; see "Windows" below)
+ * const { result, state } = await det.scoreWindow(samples, state?);
+ * // one 1-Hz row of the 17 sensors (sample models; weaker, see docs/models.md)
+ * const { result, state } = await det.scoreSample(values, state?);
+ * // many windows, one batched ORT call per model (re-projection); adaptive state threaded in order
+ * const { results, state } = await det.scoreWindows(batch, state?);
+ * await det.close();
+ * ```
+ * - `state` is the adaptive-threshold state of ONE equipment (plain JSON, persist it per equipment);
+ *   omitted = start from the manifest's healthy baseline. Same inputs + same state => same result.
+ * - Windows: samples are placed in one-second slots from the earliest ts (or `opts.start`); a sensor
+ *   needs >= 90 % of the slots (54 of 60); gaps are filled by linear interpolation / nearest value.
+ *   Otherwise a WindowError explains what is missing. Values must be finite numbers.
+ * - DetectionResult.components[c].probability = P(component degraded); `condition` is the predicted
+ *   condition value (healthy value when not degraded); `votes` holds rf / xgb / helm / adaptive.
+ * - Flags switch models off; at least one of rf / xgb / helm must stay on.
+ */
+import { adaptiveStep, initialAdaptiveState, type AdaptiveConfig, type AdaptiveState } from './adaptive.js';
+import { COMPONENTS, FAMILIES, combine, type ComponentName, type ComponentResult, type EnsembleConfig, type Family, type Severity } from './ensemble.js';
+import { SAMPLE_FEATURE_NAMES, SENSORS, WINDOW_FEATURE_NAMES, sampleFeatures, windowFeatures } from './features/hydraulic-17.js';
+import { assembleWindow, defaultMinPresent, WindowError, type TimedValues } from './features/window.js';
+import { ModelSet, classCounts, readManifest, selectVersion, type ManifestVersion, type Probabilities, type Thresholds } from './registry.js';
+
+export type { ComponentName, ComponentResult, Severity } from './ensemble.js';
+export type { AdaptiveState } from './adaptive.js';
+export { WindowError } from './features/window.js';
+export { RegistryError } from './registry.js';
+
+export interface Sample {
+  ts: string;
+  values: Record<string, number>;
+}
+
+export interface DetectionResult {
+  isAnomaly: boolean;
+  score: number;
+  affectedComponent: ComponentName | null;
+  confidence: number;
+  modelVersion: string;
+  severity: Severity;
+  components: Record<ComponentName, ComponentResult>;
+  votes: Record<string, { weight: number; anomaly: boolean; score: number }>;
+  mode: 'window' | 'sample';
+}
+
+export interface DetectorFlags {
+  rf?: boolean;
+  xgb?: boolean;
+  helm?: boolean;
+  adaptive?: boolean;
+}
+
+export interface DetectorOptions {
+  modelsDir: string;
+  version?: string;
+  flags?: DetectorFlags;
+  /** Minimum present seconds per sensor in a window (default 90 % of the duty cycle). */
+  minPresent?: number;
+}
+
+export interface SensorSpec {
+  id: string;
+  unit: string;
+  min: number;
+  max: number;
+}
+
+export interface WindowScoreOptions {
+  /** Window start (ISO string or epoch ms); default the earliest sample's ts. */
+  start?: string | number;
+}
+
+export class AnomalyDetector {
+  readonly version: string;
+  readonly profile: string;
+  readonly sensors: readonly SensorSpec[];
+  readonly dutyCycleSeconds: number;
+  readonly flags: Required<DetectorFlags>;
+
+  private constructor(
+    readonly manifest: ManifestVersion,
+    private readonly windowModels: ModelSet,
+    private readonly sampleModels: ModelSet,
+    flags: Required<DetectorFlags>,
+    private readonly minPresent: number,
+  ) {
+    this.version = manifest.version;
+    this.profile = manifest.profile;
+    this.sensors = Object.freeze(manifest.sensors.map((s) => Object.freeze({ ...s })));
+    this.dutyCycleSeconds = manifest.dutyCycleSeconds;
+    this.flags = flags;
+  }
+
+  static async load(opts: DetectorOptions): Promise<AnomalyDetector> {
+    const manifest = await readManifest(opts.modelsDir);
+    const v = selectVersion(manifest, opts.version);
+    const flags: Required<DetectorFlags> = { rf: true, xgb: true, helm: true, adaptive: true, ...stripUndefined(opts.flags ?? {}) };
+    return AnomalyDetector.fromVersion(opts.modelsDir, v, flags, {
+      window: v.models,
+      sample: v.sampleModels,
+      minPresent: opts.minPresent,
+    });
+  }
+
+  /** Internal / evaluation: a detector over explicit model files (e.g. a CV fold's models and thresholds). */
+  static async fromVersion(
+    modelsDir: string,
+    v: ManifestVersion,
+    flags: Required<DetectorFlags>,
+    opts: {
+      window: Record<Family, { path: string; sha256: string }>;
+      sample: Record<Family, { path: string; sha256: string }>;
+      thresholds?: Thresholds;
+      minPresent?: number;
+    },
+  ): Promise<AnomalyDetector> {
+    if (!flags.rf && !flags.xgb && !flags.helm) throw new Error('AnomalyDetector: at least one of rf, xgb, helm must be enabled');
+    if (v.sensors.length !== SENSORS.length || v.sensors.some((s, i) => s.id !== SENSORS[i]))
+      throw new Error(`manifest version ${v.version}: sensors differ from the ${v.profile} extractor`);
+    const enabled = { rf: flags.rf, xgb: flags.xgb, helm: flags.helm };
+    const classes = classCounts(v);
+    const windowModels = await ModelSet.open(modelsDir, opts.window, WINDOW_FEATURE_NAMES.length, classes, enabled);
+    let sampleModels: ModelSet;
+    try {
+      sampleModels = await ModelSet.open(modelsDir, opts.sample, SAMPLE_FEATURE_NAMES.length, classes, enabled);
+    } catch (e) {
+      await windowModels.close();
+      throw e;
+    }
+    const version = opts.thresholds ? { ...v, ensemble: { ...v.ensemble, thresholds: opts.thresholds } } : v;
+    return new AnomalyDetector(version, windowModels, sampleModels, flags, opts.minPresent ?? defaultMinPresent(v.dutyCycleSeconds));
+  }
+
+  private ensembleConfig(mode: 'window' | 'sample'): EnsembleConfig {
+    const e = this.manifest.ensemble;
+    return {
+      weights: e.weights,
+      thresholds: mode === 'window' ? e.thresholds : e.sampleThresholds,
+      components: this.manifest.components as EnsembleConfig['components'],
+    };
+  }
+
+  private get adaptiveConfig(): AdaptiveConfig {
+    return this.manifest.adaptive;
+  }
+
+  /** 60 x 17 columns from timestamped samples (see "Windows" above). */
+  assemble(samples: readonly TimedValues[], opts: WindowScoreOptions = {}): Float64Array[] {
+    return assembleWindow(samples, { sensors: SENSORS, seconds: this.dutyCycleSeconds, minPresent: this.minPresent, start: opts.start });
+  }
+
+  async scoreWindow(samples: readonly Sample[], state?: AdaptiveState, opts: WindowScoreOptions = {}): Promise<{ result: DetectionResult; state: AdaptiveState }> {
+    const cols = this.assemble(samples, opts);
+    const { results, state: next } = await this.scoreColumns([cols], state);
+    return { result: results[0], state: next };
+  }
+
+  async scoreWindows(batch: readonly (readonly Sample[])[], state?: AdaptiveState): Promise<{ results: DetectionResult[]; state: AdaptiveState }> {
+    return this.scoreColumns(batch.map((s) => this.assemble(s)), state);
+  }
+
+  /** Scores already assembled windows (sensor columns), batched; adaptive state threaded in order. */
+  async scoreColumns(windows: readonly Float64Array[][], state?: AdaptiveState): Promise<{ results: DetectionResult[]; state: AdaptiveState }> {
+    const n = windows.length;
+    const F = WINDOW_FEATURE_NAMES.length;
+    const x = new Float32Array(n * F);
+    const means: number[][] = [];
+    windows.forEach((cols, i) => {
+      const f = windowFeatures(cols);
+      x.set(f, i * F);
+      means.push(this.adaptiveConfig.window.features.map((name) => f[WINDOW_FEATURE_NAMES.indexOf(name)]));
+    });
+    const probs = await this.runAll(this.windowModels, x, n);
+    return this.finish('window', probs, n, means, state);
+  }
+
+  async scoreSample(values: Record<string, number>, state?: AdaptiveState): Promise<{ result: DetectionResult; state: AdaptiveState }> {
+    const { results, state: next } = await this.scoreSamples([values], state);
+    return { result: results[0], state: next };
+  }
+
+  /** Many single samples (one row each), batched; adaptive state threaded in order. */
+  async scoreSamples(rows: readonly Record<string, number>[], state?: AdaptiveState): Promise<{ results: DetectionResult[]; state: AdaptiveState }> {
+    const n = rows.length;
+    const F = SAMPLE_FEATURE_NAMES.length;
+    const x = new Float32Array(n * F);
+    const raws: number[][] = [];
+    rows.forEach((values, i) => {
+      const row = SENSORS.map((s) => {
+        const v = values[s];
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${s} is missing or not a finite number`);
+        return v;
+      });
+      x.set(sampleFeatures(row), i * F);
+      raws.push(this.adaptiveConfig.sample.features.map((name) => row[SENSORS.indexOf(name as (typeof SENSORS)[number])]));
+    });
+    const probs = await this.runAll(this.sampleModels, x, n);
+    return this.finish('sample', probs, n, raws, state);
+  }
+
+  /** Raw per-model probabilities for n feature rows (used by evaluation and parity tests). */
+  async runAll(set: ModelSet, x: Float32Array, n: number): Promise<Partial<Record<Family, Probabilities>>> {
+    const out: Partial<Record<Family, Probabilities>> = {};
+    for (const f of FAMILIES) if (set.has(f)) out[f] = await set.run(f, x, n);
+    return out;
+  }
+
+  get models(): { window: ModelSet; sample: ModelSet } {
+    return { window: this.windowModels, sample: this.sampleModels };
+  }
+
+  private finish(
+    mode: 'window' | 'sample',
+    probs: Partial<Record<Family, Probabilities>>,
+    n: number,
+    adaptiveInputs: number[][],
+    state: AdaptiveState | undefined,
+  ): { results: DetectionResult[]; state: AdaptiveState } {
+    let st = state ?? initialAdaptiveState(this.version);
+    const cfg = this.ensembleConfig(mode);
+    const results: DetectionResult[] = [];
+    for (let i = 0; i < n; i++) {
+      const rowProbs: Partial<Record<Family, Record<ComponentName, Float32Array>>> = {};
+      for (const f of FAMILIES) {
+        const p = probs[f];
+        if (!p) continue;
+        rowProbs[f] = Object.fromEntries(
+          COMPONENTS.map((c) => {
+            const K = this.manifest.components[c].conditions.length;
+            return [c, p[c].subarray(i * K, (i + 1) * K)];
+          }),
+        ) as Record<ComponentName, Float32Array>;
+      }
+      let adaptive: { anomaly: boolean; score: number } | null = null;
+      if (this.flags.adaptive) {
+        const step = adaptiveStep(this.adaptiveConfig, st, mode, adaptiveInputs[i]);
+        st = step.state;
+        adaptive = { anomaly: step.vote.anomaly, score: step.vote.score };
+      }
+      const out = combine(cfg, { probabilities: rowProbs, adaptive });
+      results.push({ ...out, modelVersion: this.version, mode });
+    }
+    return { results, state: st };
+  }
+
+  async close(): Promise<void> {
+    await this.windowModels.close();
+    await this.sampleModels.close();
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

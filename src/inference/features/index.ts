@@ -1,0 +1,2 @@
+export * from './hydraulic-17.js';
+export * from './window.js';

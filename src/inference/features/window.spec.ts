@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals';
+import { assembleWindow, WindowError } from './window.js';
+
+const start = Date.parse('2026-01-01T00:00:00.000Z');
+const ts = (s: number) => new Date(start + s * 1000).toISOString();
+const sensors = ['A', 'B'];
+
+describe('assembleWindow', () => {
+  it('given all 60 seconds, when assembled, then columns are the values in time order', () => {
+    const samples = Array.from({ length: 60 }, (_, s) => ({ ts: ts(59 - s), values: { A: 59 - s, B: 2 * (59 - s) } }));
+    const [a, b] = assembleWindow(samples, { sensors, seconds: 60 });
+    expect(Array.from(a)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(b[10]).toBe(20);
+  });
+
+  it('given missing seconds (>= 54 present), when assembled, then gaps are interpolated linearly and edges take the nearest value', () => {
+    const keep = Array.from({ length: 60 }, (_, s) => s).filter((s) => ![0, 20, 21, 22, 59].includes(s));
+    const samples = keep.map((s) => ({ ts: ts(s), values: { A: s * 10, B: 1 } }));
+    const [a] = assembleWindow(samples, { sensors, seconds: 60, start: start });
+    expect(a[0]).toBe(10);
+    expect(a[21]).toBeCloseTo(210, 12);
+    expect(a[59]).toBe(580);
+  });
+
+  it('given fewer than 54 present seconds for a sensor, when assembled, then a WindowError names the sensor', () => {
+    const samples = Array.from({ length: 60 }, (_, s) => ({ ts: ts(s), values: s < 50 ? { A: 1, B: 1 } : { A: 1 } as Record<string, number> }));
+    expect(() => assembleWindow(samples, { sensors, seconds: 60 })).toThrow(WindowError);
+    expect(() => assembleWindow(samples, { sensors, seconds: 60 })).toThrow(/sensor B: 50 of 60 seconds present, at least 54 needed/);
+  });
+
+  it('rejects samples outside the window and non-finite values', () => {
+    expect(() => assembleWindow([{ ts: ts(0), values: { A: 1, B: 1 } }, { ts: ts(61), values: { A: 1, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow(/outside/);
+    expect(() => assembleWindow([{ ts: ts(0), values: { A: Number.NaN, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow(/finite/);
+  });
+});

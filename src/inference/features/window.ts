@@ -1,0 +1,79 @@
+/**
+ * Turning timestamped samples into the fixed 60 x 17 window the models expect.
+ *
+ * Rules (documented in docs/models.md):
+ * - A window is one duty cycle: `dutyCycleSeconds` one-second slots starting at `start` (default: the
+ *   earliest sample's ts). A sample goes to slot round((ts - start) / 1 s); samples outside the
+ *   window are an error, a later sample for the same slot replaces an earlier one.
+ * - Per sensor, at least `minPresent` slots (default 90 % of the duty cycle = 54 of 60) must carry a
+ *   finite value; missing slots are filled by linear interpolation between the nearest present
+ *   neighbours, and by the nearest present value before the first / after the last one.
+ * - Fewer present slots, an unknown timestamp or a non-finite value: WindowError with the reason.
+ */
+export class WindowError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WindowError';
+  }
+}
+
+export interface TimedValues {
+  ts: string;
+  values: Record<string, number>;
+}
+
+export interface WindowOptions {
+  sensors: readonly string[];
+  seconds: number;
+  minPresent?: number;
+  start?: string | number;
+}
+
+export function defaultMinPresent(seconds: number): number {
+  return Math.ceil(seconds * 0.9);
+}
+
+/** Returns one Float64Array column per sensor, each `seconds` long, gaps filled. */
+export function assembleWindow(samples: readonly TimedValues[], opts: WindowOptions): Float64Array[] {
+  const { sensors, seconds } = opts;
+  const minPresent = opts.minPresent ?? defaultMinPresent(seconds);
+  if (samples.length === 0) throw new WindowError('window has no samples');
+  const times = samples.map((s, i) => {
+    const t = Date.parse(s.ts);
+    if (!Number.isFinite(t)) throw new WindowError(`sample ${i}: invalid timestamp '${s.ts}'`);
+    return t;
+  });
+  const start = opts.start === undefined ? Math.min(...times) : typeof opts.start === 'number' ? opts.start : Date.parse(opts.start);
+  if (!Number.isFinite(start)) throw new WindowError(`invalid window start '${opts.start}'`);
+  const cols = sensors.map(() => new Float64Array(seconds).fill(NaN));
+  const order = times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const [t, i] of order) {
+    const slot = Math.round((t - start) / 1000);
+    if (slot < 0 || slot >= seconds)
+      throw new WindowError(`sample ${i} at ${samples[i].ts} is outside the ${seconds}-s window starting ${new Date(start).toISOString()}`);
+    const values = samples[i].values;
+    sensors.forEach((s, j) => {
+      const v = values[s];
+      if (v === undefined || v === null) return;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${s} is not a finite number`);
+      cols[j][slot] = v;
+    });
+  }
+  sensors.forEach((s, j) => {
+    const col = cols[j];
+    const present: number[] = [];
+    for (let k = 0; k < seconds; k++) if (!Number.isNaN(col[k])) present.push(k);
+    if (present.length < minPresent)
+      throw new WindowError(`sensor ${s}: ${present.length} of ${seconds} seconds present, at least ${minPresent} needed`);
+    if (present.length === seconds) return;
+    for (let k = 0; k < present[0]; k++) col[k] = col[present[0]];
+    for (let p = 0; p + 1 < present.length; p++) {
+      const a = present[p];
+      const b = present[p + 1];
+      for (let k = a + 1; k < b; k++) col[k] = col[a] + ((col[b] - col[a]) * (k - a)) / (b - a);
+    }
+    const last = present[present.length - 1];
+    for (let k = last + 1; k < seconds; k++) col[k] = col[last];
+  });
+  return cols;
+}

@@ -1,0 +1,251 @@
+/**
+ * Model registry: reads models/manifest.json, checks it, and opens the ONNX sessions.
+ *
+ * Fails fast (RegistryError naming the file and the problem) when: the manifest is missing or
+ * malformed, the requested version is absent, the profile has no feature extractor, the manifest's
+ * feature order differs from the TypeScript extractor's, a model file is missing, its sha256 differs
+ * from the manifest, or a session's input/outputs do not have the manifest's shape.
+ * Sessions: onnxruntime-node, intraOpNumThreads 1, interOpNumThreads 1.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { z } from 'zod';
+import { COMPONENTS, FAMILIES, type ComponentName, type Family } from './ensemble.js';
+import { SAMPLE_FEATURE_NAMES, WINDOW_FEATURE_NAMES } from './features/hydraulic-17.js';
+
+export class RegistryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}
+
+const componentRecord = <T extends z.ZodType>(t: T) =>
+  z.object({ cooler: t, valve: t, pump: t, accumulator: t });
+const thresholdSet = componentRecord(z.number().min(0).max(1));
+const fileSpec = z.object({
+  path: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  input: z.string().default('features'),
+  inputShape: z.tuple([z.number(), z.number().int().positive()]).optional(),
+  outputs: componentRecord(z.string()).optional(),
+});
+const familyFiles = z.object({ rf: fileSpec, xgb: fileSpec, helm: fileSpec });
+const thresholds = z.object({ rf: thresholdSet, xgb: thresholdSet, helm: thresholdSet, ensemble: thresholdSet });
+const channel = z.object({ features: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number().positive()) });
+const severity = z.enum(['none', 'low', 'medium', 'high', 'critical']);
+
+export const manifestVersionSchema = z.object({
+  version: z.string().min(1),
+  profile: z.string().min(1),
+  dutyCycleSeconds: z.number().int().positive(),
+  sampleRateHz: z.number().positive().default(1),
+  sensors: z.array(z.object({ id: z.string(), unit: z.string(), min: z.number(), max: z.number() })).min(1),
+  components: componentRecord(
+    z.object({ conditions: z.array(z.number()).min(2), healthy: z.number(), severity: z.record(z.string(), severity) }),
+  ),
+  features: z.object({ window: z.array(z.string()), sample: z.array(z.string()) }),
+  models: familyFiles,
+  sampleModels: familyFiles,
+  ensemble: z.object({
+    weights: z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), adaptive: z.number().min(0) }),
+    thresholds,
+    sampleThresholds: thresholds,
+  }),
+  adaptive: z.object({
+    window: channel,
+    sample: channel,
+    alpha: z.number().gt(0).lt(1),
+    k: z.number().positive(),
+    warmup: z.number().int().min(0),
+    minSensors: z.number().int().positive(),
+  }),
+  training: z.record(z.string(), z.unknown()).optional(),
+  cv: z
+    .object({
+      protocol: z.string(),
+      folds: z.array(
+        z.object({
+          fold: z.number().int(),
+          testCycles: z.tuple([z.number().int(), z.number().int()]),
+          thresholds,
+          files: z.record(z.string(), z.object({ path: z.string(), sha256: z.string() })),
+        }),
+      ),
+      metrics: z.unknown(),
+    })
+    .nullable()
+    .optional(),
+});
+export type ManifestVersion = z.infer<typeof manifestVersionSchema>;
+export type ModelFileSpec = z.infer<typeof fileSpec>;
+export type Thresholds = z.infer<typeof thresholds>;
+
+export const manifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  active: z.string().min(1),
+  versions: z.array(manifestVersionSchema).min(1),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export const SUPPORTED_PROFILES = ['hydraulic-17'] as const;
+
+export async function readManifest(modelsDir: string): Promise<Manifest> {
+  const file = path.join(modelsDir, 'manifest.json');
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new RegistryError(`${file}: cannot read the model manifest (${(e as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new RegistryError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RegistryError(`${file}: invalid manifest at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Picks `version` (default: the manifest's active one) and checks its feature contract. */
+export function selectVersion(manifest: Manifest, version?: string, file = 'manifest.json'): ManifestVersion {
+  const want = version ?? manifest.active;
+  const v = manifest.versions.find((x) => x.version === want);
+  if (!v) throw new RegistryError(`${file}: version '${want}' not found (have: ${manifest.versions.map((x) => x.version).join(', ')})`);
+  if (!(SUPPORTED_PROFILES as readonly string[]).includes(v.profile))
+    throw new RegistryError(`${file}: version '${want}' has profile '${v.profile}', which has no feature extractor`);
+  checkNames(`${file}: version '${want}' window features`, v.features.window, WINDOW_FEATURE_NAMES);
+  checkNames(`${file}: version '${want}' sample features`, v.features.sample, SAMPLE_FEATURE_NAMES);
+  for (const mode of ['window', 'sample'] as const) {
+    const ch = v.adaptive[mode];
+    if (ch.mean.length !== ch.features.length || ch.std.length !== ch.features.length)
+      throw new RegistryError(`${file}: version '${want}' adaptive.${mode}: mean/std/features lengths differ`);
+  }
+  return v;
+}
+
+function checkNames(what: string, got: readonly string[], want: readonly string[]): void {
+  if (got.length !== want.length) throw new RegistryError(`${what}: ${got.length} names, the extractor produces ${want.length}`);
+  for (let i = 0; i < want.length; i++)
+    if (got[i] !== want[i]) throw new RegistryError(`${what}: feature ${i} is '${got[i]}', the extractor produces '${want[i]}'`);
+}
+
+export async function readVerified(modelsDir: string, spec: { path: string; sha256: string }): Promise<Uint8Array> {
+  const file = path.resolve(modelsDir, spec.path);
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (e) {
+    throw new RegistryError(`${file}: cannot read model file (${(e as Error).message})`);
+  }
+  const got = createHash('sha256').update(buf).digest('hex');
+  if (got !== spec.sha256) throw new RegistryError(`${file}: sha256 mismatch (manifest ${spec.sha256}, file ${got})`);
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+};
+
+export type Probabilities = Record<ComponentName, Float32Array>;
+type OpenSession = { session: ort.InferenceSession; input: string; outputs: Record<ComponentName, string> };
+
+/** The sessions of one model set (window or sample models of one version or CV fold). */
+export class ModelSet {
+  private constructor(
+    readonly nFeatures: number,
+    readonly classes: Record<ComponentName, number>,
+    private readonly sessions: Partial<Record<Family, OpenSession>>,
+  ) {}
+
+  static async open(
+    modelsDir: string,
+    files: Record<Family, { path: string; sha256: string; input?: string; outputs?: Record<ComponentName, string> }>,
+    nFeatures: number,
+    classes: Record<ComponentName, number>,
+    enabled: Record<Family, boolean>,
+  ): Promise<ModelSet> {
+    const sessions: Partial<Record<Family, OpenSession>> = {};
+    try {
+      await ModelSet.openInto(sessions, modelsDir, files, nFeatures, classes, enabled);
+    } catch (e) {
+      for (const f of FAMILIES) await sessions[f]?.session.release();
+      throw e;
+    }
+    return new ModelSet(nFeatures, classes, sessions);
+  }
+
+  private static async openInto(
+    sessions: Partial<Record<Family, OpenSession>>,
+    modelsDir: string,
+    files: Record<Family, { path: string; sha256: string; input?: string; outputs?: Record<ComponentName, string> }>,
+    nFeatures: number,
+    classes: Record<ComponentName, number>,
+    enabled: Record<Family, boolean>,
+  ): Promise<void> {
+    for (const f of FAMILIES) {
+      if (!enabled[f]) continue;
+      const spec = files[f];
+      const file = path.resolve(modelsDir, spec.path);
+      const bytes = await readVerified(modelsDir, spec);
+      let session: ort.InferenceSession;
+      try {
+        session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+      } catch (e) {
+        throw new RegistryError(`${file}: onnxruntime cannot load the model (${(e as Error).message})`);
+      }
+      const input = spec.input ?? 'features';
+      const outputs = spec.outputs ?? (Object.fromEntries(COMPONENTS.map((c) => [c, `${c}_probabilities`])) as Record<ComponentName, string>);
+      if (!session.inputNames.includes(input)) throw new RegistryError(`${file}: no input '${input}' (has ${session.inputNames.join(', ')})`);
+      const meta = (session as unknown as { inputMetadata?: Array<{ name: string; shape?: unknown[] }> }).inputMetadata;
+      const im = meta?.find((m) => m.name === input);
+      const last = im?.shape?.[im.shape.length - 1];
+      if (typeof last === 'number' && last !== nFeatures)
+        throw new RegistryError(`${file}: input '${input}' takes ${last} features, the manifest lists ${nFeatures}`);
+      for (const c of COMPONENTS)
+        if (!session.outputNames.includes(outputs[c])) throw new RegistryError(`${file}: no output '${outputs[c]}'`);
+      const set = { session, input, outputs };
+      sessions[f] = set; // released by open() if a later check fails
+      // dry run: shapes of every output
+      const probe = await session.run({ [input]: new ort.Tensor('float32', new Float32Array(nFeatures), [1, nFeatures]) });
+      for (const c of COMPONENTS) {
+        const t = probe[outputs[c]];
+        if (!t || t.dims.length !== 2 || t.dims[1] !== classes[c])
+          throw new RegistryError(`${file}: output '${outputs[c]}' has shape [${t?.dims.join(', ')}], expected [1, ${classes[c]}]`);
+      }
+      sessions[f] = set;
+    }
+  }
+
+  has(f: Family): boolean {
+    return this.sessions[f] !== undefined;
+  }
+
+  /** x: n rows of nFeatures float32 values. Returns component -> n x K probabilities (row-major). */
+  async run(f: Family, x: Float32Array, n: number): Promise<Probabilities> {
+    const s = this.sessions[f];
+    if (!s) throw new Error(`model ${f} is not enabled`);
+    if (x.length !== n * this.nFeatures) throw new Error(`model ${f}: ${x.length} values for ${n} rows of ${this.nFeatures}`);
+    const out = await s.session.run({ [s.input]: new ort.Tensor('float32', x, [n, this.nFeatures]) });
+    const res = {} as Probabilities;
+    for (const c of COMPONENTS) res[c] = out[s.outputs[c]].data as Float32Array;
+    return res;
+  }
+
+  async close(): Promise<void> {
+    for (const f of FAMILIES) await this.sessions[f]?.session.release();
+  }
+}
+
+export function classCounts(v: ManifestVersion): Record<ComponentName, number> {
+  return Object.fromEntries(COMPONENTS.map((c) => [c, v.components[c].conditions.length])) as Record<ComponentName, number>;
+}
