@@ -16,10 +16,12 @@ export interface DatabaseOptions {
   /** PGlite data directory; `memory://` for an in-memory database. */
   dataDir?: string;
   poolSize?: number;
+  /** PGlite only: start from this data-directory tarball (tests load a migrated template). */
+  loadDataDir?: Blob;
 }
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? createPostgres(options.url, options.poolSize ?? 10) : createPglite(options.dataDir ?? 'memory://');
+  return options.url ? createPostgres(options.url, options.poolSize ?? 10) : createPglite(options.dataDir ?? 'memory://', options.loadDataDir);
 }
 
 async function detectTimescale(db: Kysely<Tables>): Promise<{ timescaledb: boolean }> {
@@ -78,13 +80,14 @@ async function createPostgres(url: string, poolSize: number): Promise<Database> 
   };
 }
 
-async function createPglite(dataDir: string): Promise<Database> {
+async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(resolve(dataDir), { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
   const db = new Kysely<Tables>({ dialect: new PGliteDialect(client) });
   return {
     backend: 'pglite',
     db,
+    pglite: client,
     async listen(channel, onNotify) {
       const unsubscribe = await client.listen(channel, onNotify);
       return unsubscribe;

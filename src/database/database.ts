@@ -1,4 +1,5 @@
-import { Kysely } from 'kysely';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Kysely } from 'kysely';
 import type { Tables } from './tables.js';
 
 export type Backend = 'postgres' | 'pglite';
@@ -10,6 +11,8 @@ export type Backend = 'postgres' | 'pglite';
 export interface Database {
   readonly backend: Backend;
   readonly db: Kysely<Tables>;
+  /** The embedded PGlite instance (backend 'pglite' only), e.g. to dump its data directory. */
+  readonly pglite?: PGlite;
   /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   /** Runs a script with several statements (migrations). Inside `trx` on PGlite's single session too. */

@@ -8,6 +8,7 @@ import type { Backend } from '../../src/database/database.js';
 import type { EventStore } from '../../src/event-store/event-store.js';
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
+import { prepareDataDir } from './pglite-template.js';
 import { createPostgresDatabase } from './test-databases.js';
 
 /** Where a test app keeps its data: a fresh PGlite directory or a fresh PostgreSQL database. */
@@ -19,6 +20,7 @@ export interface TestStorage {
 export async function createTestStorage(backend: Backend): Promise<TestStorage> {
   if (backend === 'pglite') {
     const dir = await mkdtemp(join(tmpdir(), 'anomaly-test-'));
+    await prepareDataDir(dir);
     return { env: { DATA_DIR: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
   }
   const { url, drop } = await createPostgresDatabase();

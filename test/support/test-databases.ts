@@ -3,6 +3,7 @@ import pg from 'pg';
 import { createDatabase } from '../../src/database/create-database.js';
 import type { Backend, Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 /** The PostgreSQL server tests use; CI starts it on 127.0.0.1:5432 (trust auth). */
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -19,7 +20,7 @@ export interface TestDatabase {
 /** A fresh, migrated database: an in-memory PGlite, or a new database on the PostgreSQL server. */
 export async function createTestDatabase(backend: Backend): Promise<TestDatabase> {
   if (backend === 'pglite') {
-    const database = await createDatabase({ dataDir: 'memory://' });
+    const database = await createDatabase({ dataDir: 'memory://', loadDataDir: await pgliteTemplate() });
     await migrateToLatest(database);
     return { database, dispose: () => database.close() };
   }
