@@ -29,7 +29,7 @@ export class AnomalyTrendProjection implements Projection {
     // Order matters (feedback may follow its anomaly in the same batch): flush detections before each feedback run.
     let pending: TrendWindow[] = [];
     const flush = async () => {
-      if (pending.length) await upsertTrendWindows(trx, schema, pending);
+      if (pending.length) await upsertTrendWindows(trx, schema, pending, 'first-wins');
       pending = [];
     };
     for (const event of events) {

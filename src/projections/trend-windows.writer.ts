@@ -39,31 +39,49 @@ function rollupKey(w: { system_id: string; model_version: string; source: string
  * Upserts windows and moves the hourly rollup by the difference (old row out, new row in), so the rollup always
  * equals `count(*) ... group by hour` over the window table, whatever order or repetition the input has.
  * Deterministic: same rows in the same order give the same tables. Feedback already recorded is kept.
+ * `first-wins` keeps the first decision per window (live events, like anomaly_results); `last-wins` replaces it.
  */
-export async function upsertTrendWindows(trx: Kysely<Tables>, schema: string, input: readonly TrendWindow[]): Promise<void> {
+export async function upsertTrendWindows(
+  trx: Kysely<Tables>,
+  schema: string,
+  input: readonly TrendWindow[],
+  mode: 'first-wins' | 'last-wins' = 'last-wins',
+): Promise<void> {
   const latest = new Map<string, TrendWindow>();
-  for (const w of input) latest.set(key(w), { ...w, window_start: new Date(w.window_start).toISOString(), window_end: new Date(w.window_end).toISOString() });
+  for (const w of input) {
+    if (mode === 'first-wins' && latest.has(key(w))) continue;
+    latest.set(key(w), { ...w, window_start: new Date(w.window_start).toISOString(), window_end: new Date(w.window_end).toISOString() });
+  }
   const all = [...latest.values()];
   const windows = sql.table(`${schema}.anomaly_trend_windows`);
   const hourly = sql.table(`${schema}.anomaly_trend_hourly`);
   for (let i = 0; i < all.length; i += ROWS_PER_STATEMENT) {
-    const chunk = all.slice(i, i + ROWS_PER_STATEMENT);
-    const json = JSON.stringify(chunk);
+    let chunk = all.slice(i, i + ROWS_PER_STATEMENT);
+    let json = JSON.stringify(chunk);
     const { rows: old } = await sql<{
       system_id: string;
       model_version: string;
       source: string;
+      equipment_id: string;
       window_start: Date;
       severity: string;
       affected_component: string | null;
       is_anomaly: boolean;
     }>`
-      select w.system_id, w.model_version, w.source, w.window_start, w.severity, w.affected_component, w.is_anomaly
+      select w.system_id, w.model_version, w.source, w.equipment_id, w.window_start, w.severity, w.affected_component, w.is_anomaly
       from ${windows} w
       join jsonb_to_recordset(${json}::jsonb) as x(system_id text, model_version text, source text, equipment_id text, window_start timestamptz)
         on w.system_id = x.system_id and w.model_version = x.model_version and w.source = x.source
        and w.equipment_id = x.equipment_id and w.window_start = x.window_start`.execute(trx);
 
+    if (mode === 'first-wins' && old.length > 0) {
+      // A window already recorded keeps its first decision (as anomaly_results does): drop the repeats.
+      const stored = new Set(old.map((o) => key({ ...o, window_start: new Date(o.window_start).toISOString() })));
+      chunk = chunk.filter((w) => !stored.has(key(w)));
+      if (chunk.length === 0) continue;
+      json = JSON.stringify(chunk);
+      old.length = 0;
+    }
     const deltas = new Map<string, number>();
     for (const o of old) if (o.is_anomaly) deltas.set(rollupKey(o), (deltas.get(rollupKey(o)) ?? 0) - 1);
     for (const n of chunk) if (n.is_anomaly) deltas.set(rollupKey(n), (deltas.get(rollupKey(n)) ?? 0) + 1);
