@@ -1,6 +1,8 @@
-import { Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { beforeScrape } from '../observability/metrics.js';
+import { comparePositions, type EventStore } from '../event-store/event-store.js';
+import { EVENT_STORE } from '../infrastructure/tokens.js';
+import { beforeScrape, metrics } from '../observability/metrics.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
@@ -23,11 +25,21 @@ import { TimeoutInterceptor } from './timeout.interceptor.js';
 export class HttpPlatformModule implements OnModuleInit, OnModuleDestroy {
   private unregister: (() => void) | undefined;
 
-  constructor(private readonly projections: ProjectionRunner) {}
+  constructor(
+    private readonly projections: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
-  /** projection_lag_events is measured at scrape time (one head-position query). */
+  /**
+   * Projection lag is measured at scrape time: events behind the head (set by status()), and 0 s for a
+   * projection at the head (the runner sets the age of the newest event while it works through a backlog).
+   */
   onModuleInit(): void {
-    this.unregister = beforeScrape(() => this.projections.status());
+    this.unregister = beforeScrape(async () => {
+      const [statuses, head] = await Promise.all([this.projections.status(), this.store.headPosition()]);
+      for (const s of statuses)
+        if (!head || (s.checkpoint && comparePositions(s.checkpoint, head) >= 0)) metrics.projectionLagSeconds.set({ projection: s.name }, 0);
+    });
   }
 
   onModuleDestroy(): void {
