@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
+import { AnalysisModule } from './commands/analyze-system/analysis.module.js';
 import { IngestController } from './commands/ingest-readings/ingest.controller.js';
 import { IngestReadingsHandler } from './commands/ingest-readings/ingest-readings.handler.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -10,6 +11,7 @@ import { HttpPlatformModule } from './http/http-platform.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
+import { DetectModule } from './queries/detect/detect.module.js';
 import { GetQuarantineHandler } from './queries/quarantine/get-quarantine.handler.js';
 import { QuarantineController } from './queries/quarantine/quarantine.controller.js';
 import { GetReadingsHandler } from './queries/readings/get-readings.handler.js';
@@ -28,6 +30,8 @@ export class AppModule {
         ProjectionsModule,
         ReadSideModule,
         HttpPlatformModule,
+        AnalysisModule,
+        DetectModule,
       ],
       controllers: [IngestController, ReadingsController, QuarantineController, HealthController],
       providers: [

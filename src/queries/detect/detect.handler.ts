@@ -1,0 +1,56 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import type { AnomalyDetector, DetectionResult } from '../../inference/anomaly-detector.js';
+import { WindowError } from '../../inference/anomaly-detector.js';
+import type { DetectorHolder } from '../../inference/inference-saga.module.js';
+import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
+import { ProblemError } from '../../http/problem.js';
+import { metrics } from '../../observability/metrics.js';
+import { checkSensorValues } from './detect-input.js';
+import { DetectQuery } from './detect.query.js';
+import type { DetectResponse } from './detect.schema.js';
+
+/**
+ * One-off scoring. Stateless: the adaptive-threshold vote compares with the model's healthy baseline, not
+ * with this equipment's history (the inference saga keeps per-equipment state).
+ */
+@QueryHandler(DetectQuery)
+export class DetectHandler implements IQueryHandler<DetectQuery, DetectResponse> {
+  constructor(@Inject(ANOMALY_DETECTOR) private readonly holder: DetectorHolder) {}
+
+  async execute({ body }: DetectQuery): Promise<DetectResponse> {
+    const detector = this.holder.scorer as AnomalyDetector | null;
+    if (!detector) throw new ProblemError('unavailable', `no model is loaded: ${this.holder.error ?? 'unknown reason'}`);
+    const errors = checkSensorValues(body, detector.sensors);
+    if (errors.length) throw new ProblemError('validation', `${errors.length} sensor value(s) are not valid`, errors);
+
+    const mode = body.samples ? 'window' : 'sample';
+    const stop = metrics.detectDuration.startTimer({ mode });
+    let result: DetectionResult;
+    try {
+      result = body.samples
+        ? (await detector.scoreWindow(body.samples as { ts: string; values: Record<string, number> }[])).result
+        : (await detector.scoreSample(body.values as Record<string, number>)).result;
+    } catch (error) {
+      if (error instanceof WindowError) throw new ProblemError('validation', error.message, [{ field: 'samples', message: error.message }]);
+      throw error;
+    } finally {
+      stop();
+    }
+    return toResponse(result);
+  }
+}
+
+export function toResponse(r: DetectionResult): DetectResponse {
+  return {
+    is_anomaly: r.isAnomaly,
+    score: r.score,
+    affected_component: r.affectedComponent,
+    confidence: r.confidence,
+    model_version: r.modelVersion,
+    severity: r.severity,
+    mode: r.mode,
+    components: r.components,
+    votes: r.votes,
+  };
+}
