@@ -103,6 +103,8 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     bufferLogs: true,
+    // Throw instead of process.exit(1): main.ts reports and exits; tests see the error.
+    abortOnError: false,
   });
   registerDocsPage(fastify);
   // Errors raised by Fastify itself (body parsing, limits) and unknown routes get problem+json too.
