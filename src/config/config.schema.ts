@@ -36,6 +36,11 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
     PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
     SAGA_FLUSH_TIMEOUT_MS: int(1_000, 86_400_000).default(120_000),
+    /** Analysis work queue (NATS JetStream stream name, or the in-process queue's name) and its delivery policy. */
+    ANALYSIS_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('ANALYSIS_JOBS'),
+    ANALYSIS_MAX_DELIVERIES: int(1, 100).default(5),
+    ANALYSIS_ACK_WAIT_MS: int(500, 3_600_000).default(30_000),
+    ANALYSIS_BACKOFF_MS: int(10, 3_600_000).default(2_000),
     AUTH: z.enum(['on', 'off']).default('on'),
     API_KEYS: z.string().optional(),
     RATE_LIMIT_INGEST_PER_MINUTE: int(1, 1_000_000).default(600),

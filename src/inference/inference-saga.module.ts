@@ -1,0 +1,84 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { AppConfig } from '../config/config.schema.js';
+import type { Database } from '../database/database.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
+import { InferenceSaga } from './inference.saga.js';
+import { ANOMALY_DETECTOR, type WindowScorer } from './window-scorer.js';
+
+/** The loaded ensemble, or why there is none (the API still serves; saga and analyses wait for a model). */
+export interface DetectorHolder {
+  scorer: WindowScorer | null;
+  error?: string;
+  close(): Promise<void>;
+}
+
+/** Loads src/inference/anomaly-detector.ts from MODELS_DIR / MODEL_VERSION / MODEL_* flags. */
+export async function loadDetector(config: AppConfig): Promise<DetectorHolder> {
+  try {
+    const { AnomalyDetector } = await import('./anomaly-detector.js');
+    const detector = await AnomalyDetector.load({
+      modelsDir: config.MODELS_DIR,
+      version: config.MODEL_VERSION,
+      flags: { rf: config.MODEL_RF, xgb: config.MODEL_XGB, helm: config.MODEL_HELM, adaptive: config.MODEL_ADAPTIVE },
+    });
+    return { scorer: detector as unknown as WindowScorer, close: () => detector.close() };
+  } catch (error) {
+    return { scorer: null, error: error instanceof Error ? error.message : String(error), close: async () => undefined };
+  }
+}
+
+@Injectable()
+export class InferenceSagaService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('InferenceSaga');
+  readonly saga: InferenceSaga | null;
+
+  constructor(
+    @Inject(DATABASE) database: Database,
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(ANOMALY_DETECTOR) private readonly detector: DetectorHolder,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {
+    this.saga = detector.scorer
+      ? new InferenceSaga(database, store, detector.scorer, {
+          flushTimeoutMs: config.SAGA_FLUSH_TIMEOUT_MS,
+          batchSize: config.PROJECTION_BATCH_SIZE,
+          log: (level, message, details) => this.logger[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'log'](details ?? {}, message),
+        })
+      : null;
+  }
+
+  /** The saga is a worker: it runs where projections run (ROLE all | worker). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.saga) {
+      this.logger.warn({ models_dir: this.config.MODELS_DIR, err: this.detector.error }, 'no model loaded: inference saga and analyses are off');
+      return;
+    }
+    if (this.config.ROLE === 'api') return;
+    await this.saga.start();
+    this.logger.log({ model_version: this.saga.modelVersion }, 'inference saga started');
+  }
+
+  /** Finishes the batch in hand and commits its checkpoint before the pools close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.saga?.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.detector.close();
+  }
+}
+
+@Module({
+  providers: [{ provide: ANOMALY_DETECTOR, inject: [CONFIG], useFactory: loadDetector }, InferenceSagaService],
+  exports: [ANOMALY_DETECTOR, InferenceSagaService],
+})
+export class InferenceSagaModule {}

@@ -1,0 +1,3 @@
+export class GetAnalysisQuery {
+  constructor(readonly analysisId: string) {}
+}
