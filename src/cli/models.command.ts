@@ -87,7 +87,7 @@ export function modelsCommand(): Command {
           systemId: opts.system,
           scoreBatch: opts.scoreBatch,
           onProgress: (p) => bar.update(p.position.prepare, { detail: `${p.samples} samples, ${p.windows} windows` }),
-        });
+        }).finally(() => scorer.close?.());
         bar.stop();
         console.log(
           `re-projected ${r.modelVersion}: ${r.samples} samples -> ${r.windows} windows, ${r.anomalies} anomalies ` +

@@ -3,7 +3,8 @@ import type { WindowScore } from '../../inference/window-scorer.js';
 import type { ReprojectionScorer } from './reproject.js';
 
 /** The inference engineer's detector as far as re-projection uses it (src/inference/anomaly-detector.ts). */
-type DetectorLike = Omit<ReprojectionScorer, 'scoreWindows'> & {
+type DetectorLike = Omit<ReprojectionScorer, 'scoreWindows' | 'close'> & {
+  close?(): Promise<void>;
   scoreWindows?(batch: TimedSample[][], state?: unknown): Promise<unknown>;
 };
 
@@ -12,10 +13,9 @@ type DetectorLike = Omit<ReprojectionScorer, 'scoreWindows'> & {
  * do not score never load onnxruntime.
  */
 export async function loadScorer(modelsDir: string, version?: string): Promise<ReprojectionScorer> {
-  const specifier = '../../inference/anomaly-detector.js';
-  const mod = (await import(specifier)) as { AnomalyDetector: { load(o: { modelsDir: string; version?: string }): Promise<DetectorLike> } };
-  const detector = await mod.AnomalyDetector.load({ modelsDir, version });
-  return adaptDetector(detector);
+  const { AnomalyDetector } = await import('../../inference/anomaly-detector.js');
+  const detector = await AnomalyDetector.load({ modelsDir, version });
+  return adaptDetector(detector as unknown as DetectorLike);
 }
 
 /** Normalises `scoreWindows` results to `{ results, state }` (see ReprojectionScorer). */
@@ -32,6 +32,7 @@ export function adaptDetector(detector: DetectorLike): ReprojectionScorer {
       return detector.sensors;
     },
     scoreWindow: (samples, state) => detector.scoreWindow(samples, state),
+    close: async () => detector.close?.(),
     ...(batched
       ? {
           async scoreWindows(batch: TimedSample[][], state?: unknown) {

@@ -14,6 +14,8 @@ import { HistoryWindows } from './history-windows.js';
  */
 export interface ReprojectionScorer extends WindowScorer {
   scoreWindows?(batch: TimedSample[][], state?: unknown): Promise<{ results: WindowScore[]; state: unknown }>;
+  /** Releases model sessions. */
+  close?(): Promise<void>;
 }
 
 export interface ReprojectOptions {
