@@ -35,6 +35,10 @@ describe.each(BACKENDS)('events export / verify (%s)', (backend) => {
     for (const stream of ['readings-a', 'readings-b', 'anomalies-a', 'readings-a', 'readings-b', 'readings-a']) {
       await store.append(stream, [ev(i++), ev(i++)]);
     }
+    // Commits become readable once no older write transaction runs anywhere on the (shared) server.
+    for (const deadline = Date.now() + 30_000; (await store.readAll()).length < 12 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     file = join(dir, 'all.ndjson');
     const out = createWriteStream(file);
     // A small page size makes the export page through the log.
@@ -43,9 +47,9 @@ describe.each(BACKENDS)('events export / verify (%s)', (backend) => {
     await once(out, 'finish');
     expect(summary.manifest).toMatchObject({ count: 12, streams: 3, stream: null, adapter: backend });
     lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
-  });
+  }, 180_000);
   afterAll(async () => {
-    await t.dispose();
+    await t?.dispose();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -75,6 +75,8 @@ export interface PostgresEventStoreOptions {
 export class PostgresEventStore implements EventStore {
   readonly adapter: string;
   private readonly db: Kysely<Tables>;
+  private readonly localWakers = new Set<() => void>();
+  private notifyState: 'idle' | 'running' | 'again' = 'idle';
 
   constructor(
     private readonly database: Database,
@@ -87,18 +89,32 @@ export class PostgresEventStore implements EventStore {
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     const stop = metrics.eventStoreAppendDuration.startTimer({ adapter: this.adapter });
-    let result: AppendResult;
+    const result = await this.appendAlone(streamId, events, expected);
+    stop();
+    if (result.written) for (const e of events) metrics.eventsAppended.inc({ type: e.type });
+    return result;
+  }
+
+  /**
+   * One append is one transaction: an auto-committed single statement (unless the test hook is set).
+   * Never several appends per transaction: the transaction id is taken by its first write, so a second
+   * append that waited for another writer's stream lock would sort before that writer's earlier revisions
+   * in the (transaction id, position) order. (Tried as "group commit"; the contract's contention test
+   * caught exactly that.)
+   */
+  private async appendAlone(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       try {
         const hook = this.options.beforeCommit;
-        result = hook
+        const result = hook
           ? await this.db.transaction().execute(async (trx) => {
               const r = await this.appendStatement(trx, streamId, events, expected);
               if (r.written) await hook(trx);
               return r;
             })
           : await this.appendStatement(this.db, streamId, events, expected);
-        break;
+        if (result.written) this.signalAppended();
+        return result;
       } catch (error) {
         // A concurrent append of the same event ids committed between our snapshot and our insert:
         // run again on a fresh snapshot, which then sees them (idempotent success or a clear conflict).
@@ -107,15 +123,42 @@ export class PostgresEventStore implements EventStore {
         throw error;
       }
     }
-    stop();
-    if (result.written) for (const e of events) metrics.eventsAppended.inc({ type: e.type });
-    return result;
+  }
+
+  /**
+   * Wakes subscribers after a commit: those in this process at once, other processes by NOTIFY. The NOTIFY
+   * runs after the append's commit, never inside it: PostgreSQL serialises the commits of notifying
+   * transactions (a database-wide lock held across the WAL flush), so concurrent appends could no longer
+   * share WAL flushes. One NOTIFY at a time, coalescing the appends made meanwhile; it is asynchronous-commit because a lost
+   * wake-up costs only a poll interval.
+   */
+  private signalAppended(): void {
+    for (const wake of this.localWakers) wake();
+    if (this.notifyState !== 'idle') {
+      this.notifyState = 'again';
+      return;
+    }
+    void (async () => {
+      do {
+        this.notifyState = 'running';
+        try {
+          if (this.database.backend === 'postgres') {
+            await sql.raw(`set local synchronous_commit = off; select pg_notify('${CHANNEL}', '')`).execute(this.db);
+          } else {
+            await sql`select pg_notify(${CHANNEL}, '')`.execute(this.db);
+          }
+        } catch {
+          // Subscribers poll as well.
+        }
+      } while ((this.notifyState as string) === 'again');
+      this.notifyState = 'idle';
+    })();
   }
 
   /**
    * One statement (one round trip, its own transaction unless `db` is one): idempotency check, stream row
-   * lock + expected-revision check + revision bump (INSERT .. ON CONFLICT DO UPDATE .. WHERE), event insert
-   * and NOTIFY. The stream row lock serialises writers of one stream; after waiting for it PostgreSQL
+   * lock + expected-revision check + revision bump (INSERT .. ON CONFLICT DO UPDATE .. WHERE) and the event
+   * insert. The stream row lock serialises writers of one stream; after waiting for it PostgreSQL
    * re-reads the row, so the revision used is the committed one.
    */
   private async appendStatement(
@@ -168,8 +211,7 @@ export class PostgresEventStore implements EventStore {
         (select revision from streams where stream_id = ${streamId}) as current,
         (select max(global_position) from inserted) as last_position,
         (select max(transaction_id) from inserted) as last_transaction,
-        (select json_agg(existing order by global_position) from existing) as existing,
-        (select pg_notify(${CHANNEL}, '') where exists (select 1 from inserted)) as notified`.execute(db);
+        (select json_agg(existing order by global_position) from existing) as existing`.execute(db);
     const row = rows[0]!;
     if (row.existing && row.existing.length > 0) {
       // A retry of the very same append is a success that writes nothing; anything else is a conflict.
@@ -226,7 +268,14 @@ export class PostgresEventStore implements EventStore {
     return new CatchUpSubscription(
       {
         readAll: (o) => this.readAll(o),
-        onAppended: (wake) => this.database.listen(CHANNEL, wake),
+        onAppended: async (wake) => {
+          this.localWakers.add(wake);
+          const unlisten = await this.database.listen(CHANNEL, wake);
+          return async () => {
+            this.localWakers.delete(wake);
+            await unlisten();
+          };
+        },
       },
       options,
       this.options.pollIntervalMs,

@@ -1,0 +1,313 @@
+/**
+ * Event store benchmark (not a test): `npm run bench:eventstore`.
+ * For each available adapter: single-event appends/s with 1 and 8 writers, events/s for batched appends of
+ * 100, and catch-up subscription events/s. PGlite in memory; PostgreSQL on a fresh database that is
+ * dropped afterwards (TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres); EventStoreDB when
+ * EVENTSTORE_URL is set. Baselines measured in the same run: the previous multi-statement append
+ * (`legacy`), a plain multi-row INSERT with no checks (`raw insert`, the ceiling), and for reads one plain SELECT of the whole log parsed by node-postgres (`raw select`).
+ * Prints a table and writes bench/results/eventstore-<date>.json.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { projectRoot } from '../../src/config/paths.js';
+import { createDatabase } from '../../src/database/create-database.js';
+import type { Database } from '../../src/database/database.js';
+import { migrateToLatest } from '../../src/database/migrate.js';
+import type { AppendResult, EventStore, ExpectedRevision, NewEvent } from '../../src/event-store/event-store.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+
+const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const SINGLE_APPENDS = Math.round(3000 * scale);
+const BATCHES = Math.round(300 * scale);
+const BATCH = 100;
+const STREAMS = 200;
+
+const sensors = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
+
+/** A small ReadingsIngested-like event (~600 bytes of JSON). */
+function event(i: number): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'ReadingsIngested',
+    data: {
+      batchId: randomUUID(),
+      systemId: `bench-${i % STREAMS}`,
+      equipmentId: 'rig-1',
+      source: 'json',
+      chunk: 0,
+      samples: [{ ts: new Date(1_700_000_000_000 + i * 1000).toISOString(), values: Object.fromEntries(sensors.map((s, k) => [s, 100 + ((i + k) % 13)])) }],
+      units: { PS1: 'bar' },
+    },
+    metadata: { correlationId: randomUUID(), actor: 'bench', schemaVersion: 1, occurredAt: new Date().toISOString() },
+  };
+}
+
+interface Row {
+  adapter: string;
+  variant: string;
+  scenario: string;
+  ops: number;
+  events: number;
+  seconds: number;
+  perSecond: number;
+  unit: string;
+}
+
+async function timed(fn: () => Promise<number>): Promise<{ seconds: number; events: number }> {
+  const t0 = process.hrtime.bigint();
+  const events = await fn();
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, events };
+}
+
+/** `writers` loops share `total` single-event appends to random streams of this run's prefix. */
+async function singleAppends(store: EventStore, prefix: string, total: number, writers: number): Promise<number> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < total) {
+        const i = next++;
+        await store.append(`${prefix}${i % STREAMS}`, [event(i)], 'any');
+      }
+    }),
+  );
+  return total;
+}
+
+async function batchedAppends(store: EventStore, prefix: string, batches: number): Promise<number> {
+  for (let b = 0; b < batches; b++) {
+    await store.append(`${prefix}${b % STREAMS}`, Array.from({ length: BATCH }, (_, k) => event(b * BATCH + k)), 'any');
+  }
+  return batches * BATCH;
+}
+
+async function catchUp(store: EventStore, expected: number, streamPrefixes?: string[]): Promise<number> {
+  let seen = 0;
+  const sub = store.subscribeToAll({
+    batchSize: 1000,
+    filter: streamPrefixes ? { streamPrefixes } : undefined,
+    handler: async (batch) => {
+      seen += batch.length;
+    },
+  });
+  await sub.caughtUp;
+  await sub.stop();
+  if (seen < expected) throw new Error(`catch-up saw ${seen} of ${expected} events`);
+  return seen;
+}
+
+async function runScenarios(adapter: string, variant: string, store: EventStore, rows: Row[], withCatchUp: boolean): Promise<void> {
+  const prefix = `bench${randomBytes(3).toString('hex')}-`;
+  const add = (scenario: string, unit: string, ops: number, r: { seconds: number; events: number }) => {
+    const row: Row = { adapter, variant, scenario, ops, events: r.events, seconds: r.seconds, perSecond: (unit === 'appends/s' ? ops : r.events) / r.seconds, unit };
+    rows.push(row);
+    console.error(`  ${adapter.padEnd(12)} ${variant.padEnd(10)} ${scenario.padEnd(28)} ${row.perSecond.toFixed(0).padStart(9)} ${unit}`);
+  };
+  // Warm-up: connections, plans, JIT of the JS side.
+  await singleAppends(store, `${prefix}warm-`, 200, 8);
+  add('single append, 1 writer', 'appends/s', SINGLE_APPENDS / 2, await timed(() => singleAppends(store, `${prefix}a-`, SINGLE_APPENDS / 2, 1)));
+  add('single append, 8 writers', 'appends/s', SINGLE_APPENDS, await timed(() => singleAppends(store, `${prefix}b-`, SINGLE_APPENDS, 8)));
+  add(`batched append of ${BATCH}`, 'events/s', BATCHES, await timed(() => batchedAppends(store, `${prefix}c-`, BATCHES)));
+  if (withCatchUp) {
+    // Only this run's events (a shared EventStoreDB holds other data too).
+    const expected = 200 + SINGLE_APPENDS / 2 + SINGLE_APPENDS + BATCHES * BATCH;
+    add('catch-up (this run, filtered)', 'events/s', 1, await timed(() => catchUp(store, expected, [prefix])));
+  }
+}
+
+/** The append of the walking skeleton (7 statements in a transaction), kept as the baseline. */
+class LegacyPostgresEventStore extends PostgresEventStore {
+  constructor(private readonly target: Database) {
+    super(target);
+  }
+
+  override async append(streamId: string, events: readonly NewEvent[], _expected: ExpectedRevision = 'any'): Promise<AppendResult> {
+    return this.target.db.transaction().execute(async (trx) => {
+      await sql`insert into streams (stream_id, revision) values (${streamId}, -1) on conflict do nothing`.execute(trx);
+      const locked = await sql<{ revision: number }>`select revision from streams where stream_id = ${streamId} for update`.execute(trx);
+      const current = Number(locked.rows[0]!.revision);
+      await sql`select event_id from events where event_id = any(${events.map((e) => e.eventId)}::uuid[])`.execute(trx);
+      const rows = events.map((e, i) => ({ stream_revision: current + 1 + i, event_id: e.eventId, type: e.type, data: e.data, metadata: e.metadata }));
+      const inserted = await sql<{ global_position: number }>`
+        insert into events (stream_id, stream_revision, event_id, type, data, metadata)
+        select ${streamId}, x.stream_revision, x.event_id, x.type, x.data, x.metadata
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as x(stream_revision bigint, event_id uuid, type text, data jsonb, metadata jsonb)
+        order by x.stream_revision returning global_position`.execute(trx);
+      await sql`update streams set revision = ${current + events.length} where stream_id = ${streamId}`.execute(trx);
+      await sql`select pg_notify('events_appended', '')`.execute(trx);
+      return { nextExpectedRevision: current + events.length, position: { commit: 0, prepare: Number(inserted.rows.at(-1)!.global_position) }, written: true };
+    });
+  }
+}
+
+/** The ceiling: one auto-committed multi-row INSERT, no stream lock, no idempotency check, no NOTIFY. */
+class RawInsertStore extends PostgresEventStore {
+  private readonly revisions = new Map<string, number>();
+  constructor(private readonly target: Database) {
+    super(target);
+  }
+
+  override async append(streamId: string, events: readonly NewEvent[]): Promise<AppendResult> {
+    const start = this.revisions.get(streamId) ?? 0;
+    this.revisions.set(streamId, start + events.length);
+    const rows = events.map((e, i) => ({ stream_revision: start + i, event_id: e.eventId, type: e.type, data: e.data, metadata: e.metadata }));
+    await sql`
+      insert into events (stream_id, stream_revision, event_id, type, data, metadata)
+      select ${streamId}, x.stream_revision, x.event_id, x.type, x.data, x.metadata
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(stream_revision bigint, event_id uuid, type text, data jsonb, metadata jsonb)`.execute(this.target.db);
+    return { nextExpectedRevision: start + events.length - 1, position: { commit: 0, prepare: 0 }, written: true };
+  }
+}
+
+async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bench_eventstore_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function withDatabase(kind: 'pglite' | 'postgres', work: (database: Database) => Promise<void>): Promise<void> {
+  if (kind === 'pglite') {
+    const database = await createDatabase({ dataDir: 'memory://' });
+    await migrateToLatest(database);
+    try {
+      await work(database);
+    } finally {
+      await database.close();
+    }
+    return;
+  }
+  const { url, drop } = await freshPostgres();
+  const database = await createDatabase({ url, poolSize: 16 });
+  try {
+    await migrateToLatest(database);
+    await work(database);
+  } finally {
+    await database.close();
+    await drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const skipped: string[] = [];
+  console.error(`event store benchmark (scale ${scale}; ${cpus().length} cores)`);
+
+  for (const kind of ['pglite', 'postgres'] as const) {
+    try {
+      for (const variant of ['current', 'legacy', 'raw insert'] as const) {
+        if (kind === 'pglite' && variant !== 'current') continue;
+        await withDatabase(kind, async (database) => {
+          const store =
+            variant === 'current'
+              ? new PostgresEventStore(database)
+                : variant === 'legacy'
+                ? new LegacyPostgresEventStore(database)
+                : new RawInsertStore(database);
+          await runScenarios(kind, variant, store, rows, false);
+          if (variant === 'current') {
+            // Catch-up again with the log made larger, so the read rate is not dominated by start-up.
+            await batchedAppends(store, `bulk${randomBytes(2).toString('hex')}-`, Math.round(500 * scale));
+            const { count } = (await sql<{ count: number }>`select count(*)::int as count from events`.execute(database.db)).rows[0]!;
+            const r = await timed(() => catchUp(store, count));
+            rows.push({ adapter: kind, variant, scenario: `catch-up, ${count} events`, ops: 1, events: r.events, seconds: r.seconds, perSecond: r.events / r.seconds, unit: 'events/s' });
+            console.error(`  ${kind.padEnd(12)} ${variant.padEnd(10)} ${`catch-up, ${count} events`.padEnd(28)} ${(r.events / r.seconds).toFixed(0).padStart(9)} events/s`);
+            if (kind === 'postgres') {
+              // Baseline: the same rows in one plain query, parsed by node-postgres (no paging, no mapping).
+              const raw = await timed(async () => {
+                const { rows: all } = await sql`select global_position, transaction_id::text::bigint as transaction_id, stream_id,
+                  stream_revision, event_id, type, data, metadata, created_at from events order by transaction_id, global_position`.execute(database.db);
+                return all.length;
+              });
+              rows.push({ adapter: kind, variant: 'raw select', scenario: `catch-up, ${count} events`, ops: 1, events: raw.events, seconds: raw.seconds, perSecond: raw.events / raw.seconds, unit: 'events/s' });
+              console.error(`  ${kind.padEnd(12)} ${'raw select'.padEnd(10)} ${`catch-up, ${count} events`.padEnd(28)} ${(raw.events / raw.seconds).toFixed(0).padStart(9)} events/s`);
+            }
+          }
+        });
+      }
+    } catch (error) {
+      skipped.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  if (process.env.EVENTSTORE_URL) {
+    const { EventStoreDbEventStore } = await import('../../src/event-store/eventstoredb/eventstoredb-event-store.js');
+    const store = await EventStoreDbEventStore.connect(process.env.EVENTSTORE_URL);
+    try {
+      await runScenarios('eventstoredb', 'current', store, rows, true);
+    } finally {
+      await store.close();
+    }
+  } else {
+    skipped.push('eventstoredb: EVENTSTORE_URL not set');
+  }
+
+  const ratio = (scenario: string, variant: string) => {
+    const cur = rows.find((r) => r.adapter === 'postgres' && r.variant === 'current' && r.scenario === scenario);
+    const base = rows.find((r) => r.adapter === 'postgres' && r.variant === variant && r.scenario === scenario);
+    return cur && base ? Number((cur.perSecond / base.perSecond).toFixed(2)) : null;
+  };
+  const scenarios = [...new Set(rows.map((r) => r.scenario))];
+  const ratios: Record<string, Record<string, number | null>> = Object.fromEntries(
+    scenarios
+      .filter((s) => !s.startsWith('catch-up'))
+      .map((s) => [s, { vsLegacy: ratio(s, 'legacy'), vsRawInsert: ratio(s, 'raw insert') }]),
+  );
+  for (const s of scenarios.filter((x) => x.startsWith('catch-up'))) ratios[s] = { vsRawSelect: ratio(s, 'raw select') };
+  const pgRow = (s: string) => rows.find((r) => r.adapter === 'postgres' && r.variant === 'current' && r.scenario.startsWith(s))?.perSecond;
+  const targets = {
+    'postgres batched >= 10,000 events/s': pgRow(`batched append of ${BATCH}`),
+    'postgres single append, 8 writers >= 2,000 appends/s': pgRow('single append, 8 writers'),
+    'postgres catch-up >= 50,000 events/s': Math.max(...rows.filter((r) => r.adapter === 'postgres' && r.scenario.startsWith('catch-up')).map((r) => r.perSecond)),
+  };
+
+  console.log('');
+  console.log('| adapter | variant | scenario | rate | unit | events | seconds |');
+  console.log('|---|---|---|---:|---|---:|---:|');
+  for (const r of rows) {
+    console.log(`| ${r.adapter} | ${r.variant} | ${r.scenario} | ${r.perSecond.toFixed(0)} | ${r.unit} | ${r.events} | ${r.seconds.toFixed(2)} |`);
+  }
+  console.log('');
+  console.log('PostgreSQL current / baseline (same run):');
+  for (const [s, v] of Object.entries(ratios)) {
+    console.log(`  ${s}: ${Object.entries(v).map(([k, x]) => `${x ?? '-'}x ${k.replace(/^vs/, '').replace(/([A-Z])/g, ' $1').trim().toLowerCase()}`).join(', ')}`);
+  }
+  console.log('Targets:');
+  const limits = [10_000, 2_000, 50_000];
+  Object.entries(targets).forEach(([name, value], i) =>
+    console.log(`  ${name}: ${value === undefined ? 'not measured' : `${value.toFixed(0)} ${value >= limits[i]! ? 'MET' : 'MISSED'}`}`),
+  );
+  for (const s of skipped) console.log(`skipped ${s}`);
+
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `eventstore-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ benchmark: 'eventstore', at: new Date().toISOString(), node: process.version, cores: cpus().length, scale, rows, ratios, targets, skipped }, null, 2)}\n`,
+  );
+  console.log(`results: ${file}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
