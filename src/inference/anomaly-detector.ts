@@ -137,7 +137,7 @@ export class AnomalyDetector {
     return new AnomalyDetector(version, windowModels, sampleModels, flags, opts.minPresent ?? defaultMinPresent(v.dutyCycleSeconds));
   }
 
-  private ensembleConfig(mode: 'window' | 'sample'): EnsembleConfig {
+  ensembleConfig(mode: 'window' | 'sample'): EnsembleConfig {
     const e = this.manifest.ensemble;
     return {
       weights: e.weights,
