@@ -8,41 +8,10 @@ import { READINGS_INGESTED, type ReadingsIngestedData } from '../../src/events/r
 import { streams } from '../../src/events/streams.js';
 import { INFERENCE_SAGA, InferenceSaga } from '../../src/inference/inference.saga.js';
 import { anomalyEventId } from '../../src/inference/window-anomaly-event.js';
-import type { WindowScore, WindowScorer } from '../../src/inference/window-scorer.js';
-import type { TimedSample } from '../../src/inference/window-assembler.js';
+import type { WindowScorer } from '../../src/inference/window-scorer.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
+import { FakeScorer } from '../jobs/fake-scorer.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
-
-/**
- * Deterministic stand-in for the ensemble: a window is anomalous when sensor A's mean exceeds 100; the
- * adaptive state counts windows seen (so a replay with the wrong state would change the score).
- */
-class FakeScorer implements WindowScorer {
-  readonly version = 'fake-1';
-  readonly dutyCycleSeconds = 60;
-  readonly sensors = [{ id: 'A' }, { id: 'B' }];
-  calls = 0;
-  async scoreWindow(samples: TimedSample[], state?: unknown): Promise<{ result: WindowScore; state: unknown }> {
-    this.calls++;
-    const seen = ((state as { seen?: number } | undefined)?.seen ?? 0) + 1;
-    const mean = samples.reduce((a, s) => a + s.values.A!, 0) / samples.length;
-    const anomaly = mean > 100;
-    const c = (degraded: boolean) => ({ condition: degraded ? 3 : 100, degraded, probability: degraded ? 0.9 : 0.1 });
-    return {
-      result: {
-        isAnomaly: anomaly,
-        score: mean / 200 + seen / 1e6,
-        affectedComponent: anomaly ? 'cooler' : null,
-        confidence: 0.9,
-        modelVersion: this.version,
-        severity: anomaly ? 'critical' : 'none',
-        components: { cooler: c(anomaly), valve: c(false), pump: c(false), accumulator: c(false) },
-        votes: { fake: { weight: 1, anomaly, score: mean } },
-      },
-      state: { seen },
-    };
-  }
-}
 
 const T0 = Date.parse('2026-03-01T08:00:00.000Z');
 

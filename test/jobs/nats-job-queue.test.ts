@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { JobQueue } from '../../src/jobs/job-queue.js';
 import { NatsJobQueue } from '../../src/jobs/nats-job-queue.js';
 import { jobQueueContract } from './job-queue.contract.js';
+import { NATS_URL } from './nats-url.js';
 
-/** Real NATS 2.9 JetStream (127.0.0.1:4222); each test gets its own stream and durable consumer, deleted after. */
-export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 jobQueueContract('nats-jetstream', () => {
   const id = randomBytes(4).toString('hex');
