@@ -1,0 +1,268 @@
+/**
+ * Read-model query benchmark (not a test): `npm run bench:queries`.
+ * Fresh PostgreSQL database (created and dropped here; TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres),
+ * bulk-loaded with COPY: 1,000,000 sensor_readings rows (10 systems x 17 sensors x ~5,900 s) and 10,000 anomalies
+ * (anomaly_results + the trend read model, written through the projection's own writer so the rollup is real).
+ * Measures p50/p95 of the trend query (1h over 7 days, 1d over 90 days, by model version), the anomalies list, health,
+ * the systems list and a readings range, against a baseline measured in the same run: the same trend computed from
+ * the raw anomaly rows with date_bin (no rollup). Target: p95 <= 50 ms. Prints a table, writes bench/results/queries-<date>.json.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { sql } from 'kysely';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { projectRoot } from '../../src/config/paths.js';
+import { createDatabase } from '../../src/database/create-database.js';
+import type { Database } from '../../src/database/database.js';
+import { migrateToLatest } from '../../src/database/migrate.js';
+import { componentNames, severities } from '../../src/events/anomaly-detected.event.js';
+import { upsertTrendWindows, type TrendWindow } from '../../src/projections/trend-windows.writer.js';
+import { GetAnomaliesHandler } from '../../src/queries/anomalies/get-anomalies.handler.js';
+import { GetAnomaliesQuery, getAnomaliesParams } from '../../src/queries/anomalies/get-anomalies.query.js';
+import { computeSystemHealth } from '../../src/queries/health/get-system-health.handler.js';
+import { ListSystemsHandler } from '../../src/queries/systems/list-systems.handler.js';
+import { GetAnomalyTrendHandler } from '../../src/queries/trend/get-anomaly-trend.handler.js';
+import { anomalyTrendQuery, GetAnomalyTrendQuery, resolveTrendParams } from '../../src/queries/trend/get-anomaly-trend.query.js';
+import { GetReadingsHandler } from '../../src/queries/readings/get-readings.handler.js';
+import { GetReadingsQuery, getReadingsParams } from '../../src/queries/readings/get-readings.query.js';
+
+const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const READINGS = Math.round(1_000_000 * scale);
+const ANOMALIES = Math.round(10_000 * scale);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
+const SYSTEMS = 10;
+const SENSORS = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const ANOMALY_SPAN_MS = 90 * 86_400_000; // anomalies spread over 90 days
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+async function copyRows(url: string, copySql: string, rows: Iterable<string>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const stream = client.query(copyStreams.from(copySql));
+    // ~2,000 rows per chunk: COPY throughput drops sharply with one chunk per row (DESIGN.md §9).
+    async function* chunks() {
+      let buf: string[] = [];
+      for (const r of rows) {
+        buf.push(r);
+        if (buf.length >= 2000) {
+          yield buf.join('');
+          buf = [];
+        }
+      }
+      if (buf.length) yield buf.join('');
+    }
+    await pipeline(Readable.from(chunks()), stream);
+  } finally {
+    await client.end();
+  }
+}
+
+function* readingRows(): Generator<string> {
+  const perSystem = Math.ceil(READINGS / SYSTEMS / SENSORS.length);
+  const event = randomUUID();
+  let n = 0;
+  for (let s = 0; s < SYSTEMS; s++) {
+    for (let i = 0; i < perSystem; i++) {
+      const ts = new Date(T0 + i * 1000).toISOString();
+      for (const sensor of SENSORS) {
+        if (n++ >= READINGS) return;
+        yield `bench-${s}\teq-1\t${sensor}\t${ts}\t${(100 + ((i * 7 + sensor.length) % 50)).toFixed(2)}\tbar\t\\N\t${event}\n`;
+      }
+    }
+  }
+}
+
+function anomalies(): TrendWindow[] {
+  const random = rng(7);
+  const out: TrendWindow[] = [];
+  const seen = new Set<string>();
+  while (out.length < ANOMALIES) {
+    const system = `bench-${Math.floor(random() * SYSTEMS)}`;
+    const start = T0 + Math.floor((random() * ANOMALY_SPAN_MS) / 60_000) * 60_000;
+    const version = random() < 0.7 ? 'v1' : 'v2';
+    const k = `${system}/${version}/${start}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const component = random() < 0.1 ? null : componentNames[Math.floor(random() * 4)]!;
+    out.push({
+      system_id: system,
+      model_version: version,
+      source: 'live',
+      equipment_id: 'eq-1',
+      window_start: new Date(start).toISOString(),
+      window_end: new Date(start + 60_000).toISOString(),
+      is_anomaly: true,
+      severity: severities[1 + Math.floor(random() * 4)]!,
+      affected_component: component,
+      components: Object.fromEntries(componentNames.map((c) => [c, { condition: 100, degraded: c === component, probability: 0.9 }])),
+      score: random(),
+      event_id: randomUUID(),
+    });
+  }
+  return out;
+}
+
+async function load(database: Database, url: string): Promise<void> {
+  let t = performance.now();
+  await copyRows(url, 'COPY sensor_readings (system_id, equipment_id, sensor_id, ts, v, unit, meta, event_id) FROM STDIN', readingRows());
+  console.error(`loaded ${READINGS} sensor rows by COPY in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  t = performance.now();
+  const windows = anomalies();
+  for (let i = 0; i < windows.length; i += 2000) {
+    const chunk = windows.slice(i, i + 2000);
+    await database.db.transaction().execute(async (trx) => {
+      await upsertTrendWindows(trx, 'public', chunk, 'first-wins');
+      await sql`
+        insert into anomaly_results (event_id, system_id, equipment_id, window_start, window_end, model_version, score, severity,
+          affected_component, components, votes, confidence, is_anomaly, source, recorded_at)
+        select event_id, system_id, equipment_id, window_start, window_end, model_version, score, severity, affected_component,
+          components, '{}'::jsonb, 0.9, true, 'saga', window_end
+        from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as x(event_id uuid, system_id text, equipment_id text,
+          window_start timestamptz, window_end timestamptz, model_version text, score float8, severity text,
+          affected_component text, components jsonb)`.execute(trx);
+    });
+  }
+  // The systems read model as its projection would leave it.
+  await sql`insert into system_equipment (system_id, equipment_id, first_reading_at, last_reading_at, samples)
+    select system_id, equipment_id, min(ts), max(ts), count(distinct ts) from sensor_readings group by 1, 2`.execute(database.db);
+  await sql`insert into active_model_versions (profile, model_version, previous_version, promoted_at, event_id)
+    values ('hydraulic-17', 'v1', null, now(), ${randomUUID()})`.execute(database.db);
+  await sql`analyze`.execute(database.db);
+  console.error(`loaded ${ANOMALIES} anomalies (anomaly_results + trend read model) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Row {
+  query: string;
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+  iterations: number;
+  rows: number;
+}
+
+async function measure(name: string, fn: (i: number) => Promise<number>): Promise<Row> {
+  for (let i = 0; i < 10; i++) await fn(i); // warm-up: plans, caches
+  const times: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < ITERATIONS; i++) {
+    const t = performance.now();
+    rows = await fn(i);
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  return { query: name, p50_ms: r(percentile(times, 50)), p95_ms: r(percentile(times, 95)), max_ms: r(times[times.length - 1]!), iterations: ITERATIONS, rows };
+}
+
+async function main(): Promise<void> {
+  const name = `bench_queries_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const database = await createDatabase({ url: url.toString(), poolSize: 4 });
+  try {
+    await migrateToLatest(database);
+    await load(database, url.toString());
+    const trend = new GetAnomalyTrendHandler(database);
+    const anomaliesHandler = new GetAnomaliesHandler(database, { scorer: null, close: async () => undefined });
+    const systems = new ListSystemsHandler(database);
+    const readings = new GetReadingsHandler(database);
+    const sys = (i: number) => `bench-${i % SYSTEMS}`;
+    const day = (i: number) => T0 + (i % 80) * 86_400_000;
+    const trendOf = (i: number, q: Record<string, string>) =>
+      trend.execute(new GetAnomalyTrendQuery(sys(i), resolveTrendParams(anomalyTrendQuery.parse(q)))).then((r) => r.buckets.length);
+
+    const results: Row[] = [];
+    results.push(
+      await measure('trend 1h x 7 days (168 buckets)', (i) =>
+        trendOf(i, { bucket: '1h', from: new Date(day(i)).toISOString(), to: new Date(day(i) + 7 * 86_400_000).toISOString() }),
+      ),
+    );
+    results.push(
+      await measure('trend 1h x 7 days, model_version=v2', (i) =>
+        trendOf(i, { bucket: '1h', model_version: 'v2', from: new Date(day(i)).toISOString(), to: new Date(day(i) + 7 * 86_400_000).toISOString() }),
+      ),
+    );
+    results.push(
+      await measure('trend 1d x 90 days', (i) =>
+        trendOf(i, { bucket: '1d', from: new Date(T0).toISOString(), to: new Date(T0 + 90 * 86_400_000).toISOString() }),
+      ),
+    );
+    // Baseline: the same 1d x 90-day trend straight from the raw anomaly rows (what the rollup saves).
+    results.push(
+      await measure('baseline: trend 1d x 90 days from raw anomaly_results (date_bin, no rollup)', async (i) => {
+        const { rows } = await sql`
+          with series as (select generate_series(timestamptz '2026-01-01', timestamptz '2026-04-01' - interval '1 microsecond', interval '1 day') as bucket),
+          agg as (select date_bin(interval '1 day', window_start, timestamptz '2000-01-01') as bucket, severity, coalesce(affected_component, '') as component, count(*)::int as n
+                  from anomaly_results where system_id = ${sys(i)} and is_anomaly and window_start >= timestamptz '2026-01-01' and window_start < timestamptz '2026-04-01'
+                  group by 1, 2, 3)
+          select s.bucket, a.severity, a.component, a.n from series s left join agg a on a.bucket = s.bucket order by 1`.execute(database.db);
+        return rows.length;
+      }),
+    );
+    results.push(
+      await measure('anomalies list (newest 100, active version)', (i) =>
+        anomaliesHandler.execute(new GetAnomaliesQuery(sys(i), getAnomaliesParams.parse({}))).then((r) => r.items.length),
+      ),
+    );
+    results.push(
+      await measure('anomalies list, severity=critical, 7 days', (i) =>
+        anomaliesHandler
+          .execute(new GetAnomaliesQuery(sys(i), getAnomaliesParams.parse({ severity: 'critical', from: new Date(day(i)).toISOString(), to: new Date(day(i) + 7 * 86_400_000).toISOString() })))
+          .then((r) => r.items.length),
+      ),
+    );
+    results.push(await measure('health (uncached computation)', (i) => computeSystemHealth(database, sys(i)).then((h) => h?.equipment.length ?? 0)));
+    results.push(await measure('systems list', () => systems.execute().then((r) => r.items.length)));
+    results.push(
+      await measure('readings: one sensor, 1 hour', (i) =>
+        readings
+          .execute(new GetReadingsQuery(sys(i), getReadingsParams.parse({ sensor_id: 'PS1', from: new Date(T0 + (i % 30) * 60_000).toISOString(), to: new Date(T0 + (i % 30) * 60_000 + 3_600_000).toISOString(), limit: '5000' })))
+          .then((r) => r.items.length),
+      ),
+    );
+
+    const target = 50;
+    console.log(`\nRead-model queries on PostgreSQL: ${READINGS.toLocaleString('en')} sensor rows, ${ANOMALIES.toLocaleString('en')} anomalies, ${ITERATIONS} iterations each (target p95 <= ${target} ms)`);
+    console.table(results.map((r) => ({ ...r, ok: r.query.startsWith('baseline') ? '' : r.p95_ms <= target ? 'yes' : 'NO' })));
+    const baseline = results.find((r) => r.query.startsWith('baseline'))!;
+    const rollup = results.find((r) => r.query === 'trend 1d x 90 days')!;
+    console.log(`trend 1d x 90 days: rollup p50 ${rollup.p50_ms} ms vs raw ${baseline.p50_ms} ms (x${(baseline.p50_ms / rollup.p50_ms).toFixed(1)})`);
+
+    const dir = join(projectRoot(), 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `queries-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ benchmark: 'queries', date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, readings: READINGS, anomalies: ANOMALIES, targetP95Ms: target, results }, null, 2),
+    );
+    console.log(`wrote ${file}`);
+  } finally {
+    await database.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
