@@ -34,6 +34,8 @@ export const configSchema = z
     INGEST_MAX_BODY_BYTES: int(1024, 512 * 1024 * 1024).default(32 * 1024 * 1024),
     REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    /** /health/ready reports down while a projection or the saga is more events than this behind the log head. */
+    READY_MAX_LAG_EVENTS: int(0, 100_000_000).default(10_000),
     PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
     SAGA_FLUSH_TIMEOUT_MS: int(1_000, 86_400_000).default(120_000),
     /** Analysis work queue (NATS JetStream stream name, or the in-process queue's name) and its delivery policy. */

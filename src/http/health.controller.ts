@@ -1,10 +1,15 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { z } from 'zod';
+import { Controller, Get, Inject, type OnApplicationShutdown } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql } from 'kysely';
+import { z } from 'zod';
+import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
 import type { EventStore } from '../event-store/event-store.js';
-import { DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
+import { InferenceSagaService, type DetectorHolder } from '../inference/inference-saga.module.js';
+import { ANOMALY_DETECTOR } from '../inference/window-scorer.js';
+import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { Public } from './auth/require-scope.decorator.js';
 import { ApiOperation } from './openapi/api-operation.decorator.js';
@@ -20,15 +25,28 @@ export const healthResponse = z
   })
   .meta({ id: 'HealthResult' });
 
+const CHECK_TIMEOUT_MS = 2_000;
+
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref()),
+  ]);
+}
+
 @Controller('health')
 @Public()
-export class HealthController {
+export class HealthController implements OnApplicationShutdown {
+  private nats: Promise<NatsConnection> | undefined;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CONFIG) private readonly config: AppConfig,
     private readonly projections: ProjectionRunner,
+    private readonly modules: ModuleRef,
   ) {}
 
   /** The process is running and its event loop answers. */
@@ -48,7 +66,11 @@ export class HealthController {
     return this.health.check([async () => this.indicator.check('process').up({ uptime_s: Math.round(process.uptime()) })]);
   }
 
-  /** Ready to serve: database and event store answer, projections have caught up once and none failed. */
+  /**
+   * Ready to serve: database, event store and (when configured) NATS answer, a model is loaded, and every
+   * projection (and the inference saga) has caught up once, has not failed, and is at most
+   * READY_MAX_LAG_EVENTS behind the head of the log.
+   */
   @Get('ready')
   @HealthCheck()
   @ApiOperation({
@@ -64,7 +86,7 @@ export class HealthController {
       async () => {
         const check = this.indicator.check('database');
         try {
-          await sql`select 1`.execute(this.database.db);
+          await within(sql`select 1`.execute(this.database.db), 'database');
           return check.up({ backend: this.database.backend });
         } catch (error) {
           return check.down({ message: (error as Error).message });
@@ -73,20 +95,63 @@ export class HealthController {
       async () => {
         const check = this.indicator.check('event_store');
         try {
-          await this.store.headPosition();
+          await within(this.store.headPosition(), 'event store');
           return check.up({ adapter: this.store.adapter });
         } catch (error) {
           return check.down({ message: (error as Error).message });
         }
       },
+      ...(this.config.NATS_URL
+        ? [
+            async () => {
+              const check = this.indicator.check('nats');
+              try {
+                this.nats ??= connect({ servers: this.config.NATS_URL, name: 'readiness', maxReconnectAttempts: -1 });
+                const rtt = await within(this.nats.then((nc) => nc.rtt()), 'NATS');
+                return check.up({ rtt_ms: Math.round(rtt * 100) / 100 });
+              } catch (error) {
+                return check.down({ message: (error as Error).message });
+              }
+            },
+          ]
+        : []),
+      async () => {
+        const check = this.indicator.check('models');
+        const holder = this.optional<DetectorHolder>(ANOMALY_DETECTOR);
+        if (!holder) return check.up({ loaded: false, note: 'no inference module in this build' });
+        return holder.scorer ? check.up({ version: holder.scorer.version }) : check.down({ message: holder.error ?? 'no model loaded' });
+      },
       async () => {
         const check = this.indicator.check('projections');
-        const statuses = await this.projections.status();
-        const failed = statuses.filter((s) => s.error);
-        const behind = statuses.filter((s) => !s.caughtUp);
-        const details = Object.fromEntries(statuses.map((s) => [s.name, { caught_up: s.caughtUp, error: s.error }]));
-        return failed.length || behind.length ? check.down(details) : check.up(details);
+        const head = await this.store.headPosition();
+        const statuses: { name: string; checkpoint?: { prepare: number }; caughtUp: boolean; error?: string }[] = await this.projections.status();
+        const saga = this.optional<InferenceSagaService>(InferenceSagaService)?.saga;
+        if (saga && this.config.ROLE !== 'api') statuses.push(saga.status(head));
+        const max = this.config.READY_MAX_LAG_EVENTS;
+        const details = Object.fromEntries(
+          statuses.map((s) => {
+            const lag = head ? Math.max(0, head.prepare - (s.checkpoint?.prepare ?? 0)) : 0;
+            return [s.name, { caught_up: s.caughtUp, lag_events: lag, ...(s.error ? { error: s.error } : {}) }];
+          }),
+        );
+        const bad = Object.values(details).some((d) => d.error || !d.caught_up || d.lag_events > max);
+        // The API role runs no projections: their lag is reported but does not make the API unready.
+        return bad && this.config.ROLE !== 'api' ? check.down({ max_lag_events: max, ...details }) : check.up({ max_lag_events: max, ...details });
       },
     ]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const nats = this.nats;
+    this.nats = undefined;
+    if (nats) await nats.then((nc) => nc.close()).catch(() => undefined);
+  }
+
+  private optional<T>(token: unknown): T | undefined {
+    try {
+      return this.modules.get<T>(token as never, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 }

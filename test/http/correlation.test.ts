@@ -1,3 +1,4 @@
+/** @jest-environment ./src/inference/ort-jest-environment.cjs */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';

@@ -1,3 +1,4 @@
+/** @jest-environment ./src/inference/ort-jest-environment.cjs */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { RouteTable } from '../../src/http/route-table.js';
