@@ -4,6 +4,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   START,
   STREAM_EXISTS,
@@ -45,7 +46,7 @@ type EsdbRecorded = NonNullable<ResolvedEvent['event']>;
 const toPosition = (p: EsdbPosition): Position => ({ commit: Number(p.commit), prepare: Number(p.prepare) });
 const fromPosition = (p: Position): EsdbPosition => ({ commit: BigInt(p.commit), prepare: BigInt(p.prepare) });
 
-function toExpected(expected: ExpectedRevision): AppendExpectedRevision {
+export function toExpected(expected: ExpectedRevision): AppendExpectedRevision {
   if (expected === 'any') return ANY;
   if (expected === 'no_stream' || expected === -1) return NO_STREAM;
   if (expected === 'stream_exists') return STREAM_EXISTS;
@@ -66,9 +67,9 @@ function toRecorded(e: EsdbRecorded, position?: EsdbPosition): RecordedEvent {
   };
 }
 
-const isSystem = (e: EsdbRecorded) => e.type.startsWith('$') || e.streamId.startsWith('$');
+const isSystem = (e: Pick<EsdbRecorded, 'type' | 'streamId'>) => e.type.startsWith('$') || e.streamId.startsWith('$');
 
-function matches(e: EsdbRecorded, filter: EventFilter | undefined): boolean {
+export function matches(e: Pick<EsdbRecorded, 'type' | 'streamId'>, filter: EventFilter | undefined): boolean {
   if (isSystem(e)) return false;
   if (filter?.streamPrefixes?.length && !filter.streamPrefixes.some((p) => e.streamId.startsWith(p))) return false;
   if (filter?.eventTypes?.length && !filter.eventTypes.includes(e.type)) return false;
@@ -82,7 +83,7 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * stream prefixes go to the server (they select categories, the usual case), event types are then checked
  * here; event types alone go to the server as an exact-match regex. No filter still excludes system events.
  */
-function serverFilter(filter: EventFilter | undefined, checkpointInterval: number): Filter {
+export function serverFilter(filter: EventFilter | undefined, checkpointInterval: number): Filter {
   if (filter?.streamPrefixes?.length) return streamNameFilter({ prefixes: [...filter.streamPrefixes], checkpointInterval });
   if (filter?.eventTypes?.length) {
     return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$`, checkpointInterval });
@@ -144,6 +145,14 @@ export class EventStoreDbEventStore implements EventStore {
         written: result.position !== undefined,
       };
     } catch (error) {
+      if (error instanceof MaxAppendSizeExceededError) {
+        // All or nothing: splitting would break the atomicity callers rely on. Raise the server's limit
+        // (KURRENTDB_MAX_APPEND_SIZE / EVENTSTORE_MAX_APPEND_SIZE, default 1 MiB) instead.
+        throw new Error(
+          `eventstoredb: append of ${events.length} events to ${streamId} exceeds the server's max append size (${error.maxAppendSize} bytes); raise MAX_APPEND_SIZE`,
+          { cause: error },
+        );
+      }
       if (error instanceof WrongExpectedVersionError) {
         const actual = error.actualVersion === NO_STREAM || error.actualVersion === undefined ? -1 : Number(error.actualVersion);
         throw new WrongExpectedRevisionError(streamId, expected, actual);
