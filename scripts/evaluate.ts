@@ -39,7 +39,8 @@ try {
     await det.close();
     const f = (x: number) => x.toFixed(3);
     console.log(`latency over ${l.calls} calls (all models + adaptive, intraOpNumThreads 1): ` +
-      `scoreWindow p50 ${f(l.window.p50)} ms p99 ${f(l.window.p99)} ms max ${f(l.window.max)} ms; ` +
+      `scoreWindow p50 ${f(l.window.p50)} ms p99 ${f(l.window.p99)} ms max ${f(l.window.max)} ms ` +
+      `(CPU time per call p50 ${f(l.windowCpu.p50)} ms p99 ${f(l.windowCpu.p99)} ms); ` +
       `scoreSample p50 ${f(l.sample.p50)} ms p99 ${f(l.sample.p99)} ms`);
   }
 } catch (e) {
