@@ -14,7 +14,8 @@
  * ```
  * - `state` is the adaptive-threshold state of ONE equipment (plain JSON, persist it per equipment);
  *   omitted = start from the manifest's healthy baseline. Same inputs + same state => same result.
- * - Windows: samples are placed in one-second slots from the earliest ts (or `opts.start`); a sensor
+ * - Windows: samples are placed in one-second slots from the epoch-aligned duty-cycle start when they
+ *   fit in one such cycle, else from the earliest ts (or `opts.start`); a sensor
  *   needs >= 90 % of the slots (54 of 60); gaps are filled by linear interpolation / nearest value.
  *   Otherwise a WindowError explains what is missing. Values must be finite numbers.
  * - DetectionResult.components[c].probability = P(component degraded); `condition` is the predicted

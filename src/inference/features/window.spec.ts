@@ -22,6 +22,20 @@ describe('assembleWindow', () => {
     expect(a[59]).toBe(580);
   });
 
+  it('given an epoch-aligned window whose first seconds are missing, when no start is given, then slots stay aligned', () => {
+    const samples = Array.from({ length: 57 }, (_, k) => ({ ts: ts(k + 3), values: { A: k + 3, B: 0 } }));
+    const [a] = assembleWindow(samples, { sensors, seconds: 60 });
+    expect(a[3]).toBe(3);
+    expect(a[0]).toBe(3); // nearest value at the leading edge
+    expect(a[59]).toBe(59);
+  });
+
+  it('given a full cycle that does not start on an epoch-aligned boundary, then the earliest sample starts the window', () => {
+    const samples = Array.from({ length: 60 }, (_, k) => ({ ts: ts(k + 30), values: { A: k, B: 0 } }));
+    const [a] = assembleWindow(samples, { sensors, seconds: 60 });
+    expect(Array.from(a)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+  });
+
   it('given fewer than 54 present seconds for a sensor, when assembled, then a WindowError names the sensor', () => {
     const samples = Array.from({ length: 60 }, (_, s) => ({ ts: ts(s), values: s < 50 ? { A: 1, B: 1 } : { A: 1 } as Record<string, number> }));
     expect(() => assembleWindow(samples, { sensors, seconds: 60 })).toThrow(WindowError);

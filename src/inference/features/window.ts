@@ -2,8 +2,10 @@
  * Turning timestamped samples into the fixed 60 x 17 window the models expect.
  *
  * Rules (documented in docs/models.md):
- * - A window is one duty cycle: `dutyCycleSeconds` one-second slots starting at `start` (default: the
- *   earliest sample's ts). A sample goes to slot round((ts - start) / 1 s); samples outside the
+ * - A window is one duty cycle: `dutyCycleSeconds` one-second slots starting at `start`. Default start:
+ *   the epoch-aligned duty-cycle boundary floor(earliest / cycle) * cycle when all samples fit in that
+ *   cycle (the saga's windows are epoch-aligned, so leading missing seconds stay missing), otherwise
+ *   the earliest sample's ts. A sample goes to slot round((ts - start) / 1 s); samples outside the
  *   window are an error, a later sample for the same slot replaces an earlier one.
  * - Per sensor, at least `minPresent` slots (default 90 % of the duty cycle = 54 of 60) must carry a
  *   finite value; missing slots are filled by linear interpolation between the nearest present
@@ -33,6 +35,18 @@ export function defaultMinPresent(seconds: number): number {
   return Math.ceil(seconds * 0.9);
 }
 
+function defaultStart(times: number[], seconds: number): number {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const t of times) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  const cycle = seconds * 1000;
+  const aligned = Math.floor(min / cycle) * cycle;
+  return Math.round((max - aligned) / 1000) < seconds ? aligned : min;
+}
+
 /** Returns one Float64Array column per sensor, each `seconds` long, gaps filled. */
 export function assembleWindow(samples: readonly TimedValues[], opts: WindowOptions): Float64Array[] {
   const { sensors, seconds } = opts;
@@ -43,7 +57,7 @@ export function assembleWindow(samples: readonly TimedValues[], opts: WindowOpti
     if (!Number.isFinite(t)) throw new WindowError(`sample ${i}: invalid timestamp '${s.ts}'`);
     return t;
   });
-  const start = opts.start === undefined ? Math.min(...times) : typeof opts.start === 'number' ? opts.start : Date.parse(opts.start);
+  const start = opts.start === undefined ? defaultStart(times, seconds) : typeof opts.start === 'number' ? opts.start : Date.parse(opts.start);
   if (!Number.isFinite(start)) throw new WindowError(`invalid window start '${opts.start}'`);
   const cols = sensors.map(() => new Float64Array(seconds).fill(NaN));
   const order = times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
