@@ -10,7 +10,8 @@ const swc = {
 };
 
 export default {
-  testEnvironment: 'node',
+  // Node's environment with the main realm's typed arrays, which onnxruntime-node's instanceof checks need.
+  testEnvironment: '<rootDir>/src/inference/ort-jest-environment.cjs',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
