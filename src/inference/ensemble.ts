@@ -7,6 +7,8 @@
  * Thresholds: the ensemble thresholds when two or more models are on; a model's own thresholds when
  * it is the only one on (all tuned on training folds, see docs/models.md).
  * The adaptive vote is not tied to a component: it can raise isAnomaly (severity 'low') on its own.
+ * score = max(max_c P(degraded), weight_adaptive * adaptive score); confidence = the ensemble
+ * probability of the predicted condition of the affected component, or min_c p_ens[healthy] when none.
  */
 export const COMPONENTS = ['cooler', 'valve', 'pump', 'accumulator'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
@@ -114,11 +116,12 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
   let confidence: number;
   if (affected) {
     const p = pEns[affected];
-    confidence = clamp01(p[argmaxFrom(p, 1)] / Math.max(1e-12, 1 - p[0]) * components[affected].probability);
+    confidence = clamp01(p[argmaxFrom(p, 1)]);
   } else {
     confidence = clamp01(Math.min(...COMPONENTS.map((c) => pEns[c][0])));
   }
-  const score = clamp01(Math.max(maxProb, ad ? cfg.weights.adaptive * ad.score * (adaptiveAnomaly ? 2 : 1) : 0));
+  // score: the largest P(degraded), or the adaptive score scaled by its weight if that is larger
+  const score = clamp01(Math.max(maxProb, ad ? cfg.weights.adaptive * ad.score : 0));
   return {
     isAnomaly: supervisedAnomaly || adaptiveAnomaly,
     score,
