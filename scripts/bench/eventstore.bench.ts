@@ -276,7 +276,7 @@ async function main(): Promise<void> {
   const targets = {
     'postgres batched >= 10,000 events/s': pgRow(`batched append of ${BATCH}`),
     'postgres single append, 8 writers >= 2,000 appends/s': pgRow('single append, 8 writers'),
-    'postgres catch-up >= 50,000 events/s': Math.max(...rows.filter((r) => r.adapter === 'postgres' && r.scenario.startsWith('catch-up')).map((r) => r.perSecond)),
+    'postgres catch-up >= 50,000 events/s': pgRow('catch-up'),
   };
 
   console.log('');

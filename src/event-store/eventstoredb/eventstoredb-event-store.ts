@@ -42,6 +42,9 @@ import {
 
 type EsdbRecorded = NonNullable<ResolvedEvent['event']>;
 
+/** "Unknown" (only from servers without positions on stream reads): as a checkpoint it means the start. */
+const START_POSITION: Position = Object.freeze({ commit: -1, prepare: -1 });
+
 /** Commit/prepare are byte offsets in the transaction log: far below 2^53 for any realistic database. */
 const toPosition = (p: EsdbPosition): Position => ({ commit: Number(p.commit), prepare: Number(p.prepare) });
 const fromPosition = (p: Position): EsdbPosition => ({ commit: BigInt(p.commit), prepare: BigInt(p.prepare) });
@@ -53,8 +56,12 @@ export function toExpected(expected: ExpectedRevision): AppendExpectedRevision {
   return BigInt(expected);
 }
 
+/** Older servers answer stream reads without a log position (or with 2^64-1): treat both as unknown. */
+const UNKNOWN = 2n ** 63n;
+const knownPosition = (p: EsdbPosition | undefined): EsdbPosition | undefined => (p && p.commit < UNKNOWN ? p : undefined);
+
 function toRecorded(e: EsdbRecorded, position?: EsdbPosition): RecordedEvent {
-  const pos = position ?? e.position;
+  const pos = knownPosition(position ?? e.position);
   return {
     eventId: e.id,
     type: e.type,
@@ -138,9 +145,12 @@ export class EventStoreDbEventStore implements EventStore {
         { expectedRevision: toExpected(expected) },
       );
       for (const e of events) metrics.eventsAppended.inc({ type: e.type });
+      // The port promises the position of the append's last event (read-your-writes waits on it); what the
+      // server answers for a multi-event append is the write's, so read the last event back when possible.
+      const position = (await this.positionOf(streamId, result.nextExpectedRevision)) ?? (result.position ? toPosition(result.position) : START_POSITION);
       return {
         nextExpectedRevision: Number(result.nextExpectedRevision),
-        position: result.position ? toPosition(result.position) : (await this.positionOf(streamId, result.nextExpectedRevision)),
+        position,
         // No position means the server recognised the append as a duplicate (its own idempotency check).
         written: result.position !== undefined,
       };
@@ -181,19 +191,18 @@ export class EventStoreDbEventStore implements EventStore {
     const same = found.length === n && stored.every((e, i) => e.id === events[i]!.eventId);
     if (!same) throw new DuplicateEventIdError(streamId, found.map((e) => e.id));
     const last = stored[stored.length - 1]!;
-    return {
-      nextExpectedRevision: Number(last.revision),
-      position: last.position ? toPosition(last.position) : await this.positionOf(streamId, last.revision),
-      written: false,
-    };
+    const position = knownPosition(last.position);
+    return { nextExpectedRevision: Number(last.revision), position: position ? toPosition(position) : START_POSITION, written: false };
   }
 
-  /** Stream reads may come without a commit position from older servers; $all always has it. */
-  private async positionOf(streamId: string, revision: bigint): Promise<Position> {
+  /**
+   * The log position of one stream event, when the server includes it in stream reads (current servers
+   * do; older ones answer stream reads from the index without it).
+   */
+  private async positionOf(streamId: string, revision: bigint): Promise<Position | undefined> {
     const [resolved] = await collect(this.client.readStream(streamId, { fromRevision: revision, maxCount: 1 }));
-    const position = resolved?.event?.position;
-    if (!position) throw new Error(`eventstoredb: no log position for ${streamId}@${revision}`);
-    return toPosition(position);
+    const position = knownPosition(resolved?.event?.position);
+    return position ? toPosition(position) : undefined;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {

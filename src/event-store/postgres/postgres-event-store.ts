@@ -259,7 +259,9 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await sql<EventRow>`
       select ${COLUMNS} from events
       where true ${afterClause} ${visible} ${filterClause(filter)}
-      order by transaction_id, global_position
+      -- Qualified: the bare name would mean the select list's bigint alias, which no index can order by
+      -- (every page would then sort all remaining rows).
+      order by events.transaction_id, events.global_position
       limit ${limit}`.execute(this.db);
     return rows.map(toRecorded);
   }
