@@ -81,6 +81,7 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
   });
 
   let pending: Pending[] = [];
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
@@ -128,7 +129,15 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
       }
     });
     windows += batch.length;
-    await database.db.transaction().execute(async (trx) => {
+    // One write in flight while the next batch is assembled and scored (the database works on the other core);
+    // writes stay in order because each waits for the previous one.
+    const previous = writing;
+    writing = previous.then(() => write(trend, results));
+    writing.catch(() => undefined); // observed below; avoids an unhandled rejection before then
+    await previous;
+  };
+  const write = (trend: TrendWindow[], results: Record<string, unknown>[]) =>
+    database.db.transaction().execute(async (trx) => {
       await upsertTrendWindows(trx, 'public', trend);
       if (results.length === 0) return;
       // Never overwrites what production recorded for the same key (that version's saga/analysis rows win).
@@ -147,7 +156,6 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
           confidence = excluded.confidence, is_anomaly = excluded.is_anomaly, recorded_at = excluded.recorded_at
         where r.source = 'reprojection'`.execute(trx);
     });
-  };
 
   // Page by page: short reads, no long transaction (the event store shows only events below the oldest running one).
   let position: Position | undefined;
@@ -164,6 +172,7 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
     options.onProgress?.({ events, samples: history.samples, windows: windows + pending.length, position });
   }
   await flush();
+  await writing;
 
   const seconds = (performance.now() - started) / 1000;
   return {
