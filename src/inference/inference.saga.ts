@@ -9,6 +9,7 @@ import {
 } from '../event-store/event-store.js';
 import { upcast } from '../events/event-registry.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../events/readings-ingested.event.js';
+import { runWithCorrelation } from '../observability/correlation.js';
 import { metrics } from '../observability/metrics.js';
 import { readCheckpoint } from '../projections/projection-runner.js';
 import { anomalyDetectedEvent, appendAnomaly } from './window-anomaly-event.js';
@@ -235,6 +236,10 @@ export class InferenceSaga {
     const event = anomalyDetectedEvent(w, scored.result, { correlationId: w.correlationId, causationId: w.causationId, actor: ACTOR });
     if ((await appendAnomaly(this.store, event)) === 'written') {
       metrics.anomaliesDetected.inc({ severity: event.data.severity, component: event.data.affectedComponent ?? 'none' });
+      // Logged under the ingest request's correlation id (docs/api-conventions.md).
+      runWithCorrelation({ correlationId: w.correlationId, causationId: w.causationId }, () =>
+        this.log('info', 'anomaly detected', { system_id: w.systemId, equipment_id: w.equipmentId, severity: event.data.severity, event_id: event.eventId }),
+      );
     }
   }
 
