@@ -67,7 +67,9 @@ export class NatsKvHealthCache implements HealthCache {
   static async connect(url: string, ttlMs: number, bucket = HEALTH_BUCKET): Promise<NatsKvHealthCache> {
     const nc = await connect({ servers: url, name: 'anomaly-platform-health-cache' });
     try {
-      const kv = await new Kvm(nc).create(bucket, { ttl: ttlMs, history: 1 });
+      const kvm = new Kvm(nc);
+      // create() also updates an existing bucket's TTL; should the server refuse, use the bucket as it is.
+      const kv = await kvm.create(bucket, { ttl: ttlMs, history: 1 }).catch(() => kvm.open(bucket));
       return new NatsKvHealthCache(nc, kv);
     } catch (error) {
       await nc.close();
