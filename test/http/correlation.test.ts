@@ -1,5 +1,4 @@
 /** @jest-environment ./src/inference/ort-jest-environment.cjs */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,23 +10,8 @@ import type { InferenceSaga } from '../../src/inference/inference.saga.js';
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { runWithCorrelation } from '../../src/observability/correlation.js';
 import { captureLogs } from './log-capture.js';
+import { cycleRows } from './hydraulic-cycles.js';
 import { listen, type HttpResponse } from './http-test-client.js';
-
-const HYDRAULIC = process.env.HYDRAULIC_DATA ?? '/work/shared/data/hydraulic';
-const SENSORS = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
-
-/** Rows of UCI hydraulic cycles (1 Hz, 60 s each) as ingest readings, one cycle per minute from `start`. */
-function cycles(first: number, count: number, start: number, system: string) {
-  const rows: Record<string, unknown>[] = [];
-  for (const sensor of SENSORS) {
-    const lines = readFileSync(`${HYDRAULIC}/${sensor}.txt`, 'utf8').split('\n');
-    for (let c = 0; c < count; c++) {
-      const values = lines[first + c]!.trim().split(/\s+/).map(Number);
-      values.forEach((v, s) => rows.push({ system_id: system, equipment_id: 'rig', sensor_id: sensor, ts: new Date(start + (c * 60 + s) * 1000).toISOString(), v }));
-    }
-  }
-  return rows;
-}
 
 describe('correlation id from the HTTP request to events and log lines', () => {
   let app: NestFastifyApplication;
@@ -105,8 +89,8 @@ describe('correlation id from the HTTP request to events and log lines', () => {
     const id = 'corr-saga-0001';
     // UCI cycles 1-3: cooler at 3 % of its efficiency (critical); a later minute closes the windows.
     const start = Date.UTC(2024, 5, 1, 12, 0, 0);
-    expect((await ingest(cycles(0, 3, start, 'c-hyd'), id)).status).toBe(200);
-    expect((await ingest(cycles(3, 1, start + 3 * 60_000, 'c-hyd'), 'corr-saga-0002')).status).toBe(200);
+    expect((await ingest(cycleRows(0, 3, start, 'c-hyd'), id)).status).toBe(200);
+    expect((await ingest(cycleRows(3, 1, start + 3 * 60_000, 'c-hyd'), 'corr-saga-0002')).status).toBe(200);
 
     const store = app.get<EventStore>(EVENT_STORE);
     let anomalies: RecordedEvent[] = [];
