@@ -1,0 +1,282 @@
+/**
+ * Pipeline benchmark (not a test): `npm run bench:pipeline`.
+ * The whole service in this process on a fresh PostgreSQL database with the real ensemble: HTTP ingest of
+ * UCI hydraulic cycles (models/sample) as 1-Hz long-format JSON rows, as fast as CONCURRENCY clients can
+ * send, for BENCH_SECONDS; then until the saga and every projection have caught up. Reports:
+ * - sustained ingest rate (samples/s, one sample = 17 sensor values) over the run and end to end
+ *   (until the saga and projections are at the head), and the time they needed after the last request;
+ * - lag from the ingest response to the anomaly being visible in GET /systems/{id}/anomalies (p50/p99),
+ *   measured by polling the query every POLL_MS;
+ * - beside it, in the same run, a raw COPY (pg-copy-streams, 2,000-row chunks) of the same rows into a
+ *   copy of sensor_readings: the ceiling of writing these rows at all, and the pipeline's ratio to it.
+ * Prints a table and writes bench/results/pipeline-<date>.json.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { projectRoot } from '../../src/config/paths.js';
+import type { EventStore } from '../../src/event-store/event-store.js';
+import { InferenceSagaService } from '../../src/inference/inference-saga.module.js';
+import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
+import { ProjectionRunner } from '../../src/projections/projection-runner.js';
+import { createLogger } from '../../src/observability/logger.js';
+
+const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const EQUIPMENT = Number(process.env.BENCH_EQUIPMENT ?? 8);
+const MINUTES_PER_REQUEST = Number(process.env.BENCH_MINUTES_PER_REQUEST ?? 5);
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 100);
+const TARGET_SAMPLES_PER_S = 5000;
+const TARGET_P99_S = 2;
+const SYSTEM = 'bench-rig';
+const T0 = Date.parse('2026-06-01T00:00:00.000Z');
+const SENSORS = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
+const root = projectRoot();
+
+const sample = (() => {
+  const dir = join(root, 'models', 'sample');
+  const read = (f: string) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
+  return Object.fromEntries(SENSORS.map((s) => [s, read(`${s}.txt`)])) as Record<string, number[][]>;
+})();
+const CYCLES = sample.PS1!.length;
+
+interface Row {
+  system_id: string;
+  equipment_id: string;
+  sensor_id: string;
+  ts: string;
+  v: number;
+}
+
+/** Request b: equipment b % EQUIPMENT, the next MINUTES_PER_REQUEST minutes of its timeline (one cycle each). */
+function request(b: number): { rows: Row[]; windows: number[]; equipmentId: string } {
+  const equipmentId = `eq-${b % EQUIPMENT}`;
+  const block = Math.floor(b / EQUIPMENT);
+  const rows: Row[] = [];
+  const windows: number[] = [];
+  for (let m = 0; m < MINUTES_PER_REQUEST; m++) {
+    const minute = block * MINUTES_PER_REQUEST + m;
+    const start = T0 + minute * 60_000;
+    const cycle = (b * 7 + m) % CYCLES;
+    windows.push(start);
+    for (let s = 0; s < 60; s++) {
+      const ts = new Date(start + s * 1000).toISOString();
+      for (const sensor of SENSORS) rows.push({ system_id: SYSTEM, equipment_id: equipmentId, sensor_id: sensor, ts, v: sample[sensor]![cycle]![s]! });
+    }
+  }
+  return { rows, windows, equipmentId };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `bench_pipeline_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function runPipeline(url: string) {
+  const config = loadConfig({
+    DATABASE_URL: url,
+    MODELS_DIR: join(root, 'models'),
+    AUTH: 'off',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_INGEST_PER_MINUTE: '1000000',
+    PROJECTION_BATCH_SIZE: process.env.PROJECTION_BATCH_SIZE ?? '500',
+    DATABASE_POOL_SIZE: '20',
+  });
+  const app: NestFastifyApplication = await createApp(config, createLogger('warn'));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as { port: number };
+  const base = `http://127.0.0.1:${address.port}`;
+  if (!app.get(InferenceSagaService).saga) throw new Error('no model loaded (models/manifest.json): the saga is off');
+
+  const acceptedAt = new Map<string, number>(); // `${equipment}/${windowStart}` -> ingest response time
+  const lags: number[] = [];
+  const seen = new Set<string>();
+  let samples = 0;
+  let requests = 0;
+  let next = 0;
+  const started = Date.now();
+  const stopAt = started + SECONDS * 1000;
+  let ingesting = true;
+  let oldestOpen = T0; // window start from which the poller reads
+
+  const clients = Array.from({ length: CONCURRENCY }, async () => {
+    while (Date.now() < stopAt) {
+      const b = next++;
+      const { rows, windows, equipmentId } = request(b);
+      const res = await fetch(`${base}/api/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows) });
+      const body = (await res.json()) as { accepted?: number };
+      if (res.status !== 200 || body.accepted !== rows.length) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      const now = Date.now();
+      for (const w of windows) acceptedAt.set(`${equipmentId}/${new Date(w).toISOString()}`, now);
+      samples += rows.length / SENSORS.length;
+      requests++;
+    }
+  });
+
+  async function poll(): Promise<number> {
+    let found = 0;
+    let cursor: string | null = null;
+    do {
+      const q = new URLSearchParams({ limit: '1000', from: new Date(oldestOpen).toISOString(), ...(cursor ? { cursor } : {}) });
+      const res = await fetch(`${base}/api/v1/systems/${SYSTEM}/anomalies?${q}`);
+      const page = (await res.json()) as { items: { event_id: string; equipment_id: string; window_start: string }[]; next_cursor: string | null };
+      const now = Date.now();
+      for (const item of page.items) {
+        if (seen.has(item.event_id)) continue;
+        seen.add(item.event_id);
+        found++;
+        const at = acceptedAt.get(`${item.equipment_id}/${item.window_start}`);
+        if (at !== undefined) lags.push((now - at) / 1000);
+      }
+      cursor = page.next_cursor;
+    } while (cursor);
+    return found;
+  }
+  let drained = false;
+  const poller = (async () => {
+    for (;;) {
+      // Read from the oldest window whose anomalies may still be missing: windows accepted in the last 60 s.
+      const recent = [...acceptedAt.entries()].filter(([, at]) => at > Date.now() - 60_000).map(([k]) => Date.parse(k.slice(k.indexOf('/') + 1)));
+      if (recent.length && ingesting) oldestOpen = Math.min(...recent);
+      const last = drained;
+      await poll();
+      if (last) return; // one full poll after saga and projections reached the head
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  })();
+
+  await Promise.all(clients);
+  const ingestSeconds = (Date.now() - started) / 1000;
+  ingesting = false;
+  // Until the saga and every projection have processed everything (including the saga's own anomalies).
+  const store = app.get<EventStore>(EVENT_STORE);
+  const head = await store.headPosition();
+  const saga = app.get(InferenceSagaService).saga!;
+  await saga.waitFor(head!, 600_000);
+  const [newest] = await store.readStream(`anomalies-${SYSTEM}`, { direction: 'backwards', limit: 1 });
+  await app.get(ProjectionRunner).waitFor(newest?.position ?? head!, 600_000);
+  const drainSeconds = (Date.now() - started) / 1000 - ingestSeconds;
+  drained = true;
+  await poller;
+  await app.close();
+  lags.sort((a, b) => a - b);
+  return {
+    requests,
+    samples,
+    values: samples * SENSORS.length,
+    windows: acceptedAt.size,
+    anomaliesSeen: seen.size,
+    ingestSeconds,
+    drainSeconds,
+    samplesPerSecond: samples / ingestSeconds,
+    endToEndSamplesPerSecond: samples / (ingestSeconds + drainSeconds),
+    lagP50: percentile(lags, 50),
+    lagP99: percentile(lags, 99),
+    lagMax: lags[lags.length - 1] ?? NaN,
+    lagSamples: lags.length,
+  };
+}
+
+/** The same rows as sensor_readings rows, COPYed in 2,000-row chunks into a copy of the table. */
+async function runCopy(url: string, requests: number) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('CREATE TABLE sensor_readings_copy (LIKE sensor_readings INCLUDING ALL)');
+  const eventId = randomUUID();
+  const started = Date.now();
+  let rows = 0;
+  for (let b = 0; b < requests; b++) {
+    const lines = request(b).rows.map((r) => `${r.system_id}\t${r.equipment_id}\t${r.sensor_id}\t${r.ts}\t${r.v}\t\\N\t\\N\t${eventId}\n`);
+    rows += lines.length;
+    const chunks: string[] = [];
+    for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000).join(''));
+    const stream = client.query(copyStreams.from('COPY sensor_readings_copy (system_id, equipment_id, sensor_id, ts, v, unit, meta, event_id) FROM STDIN'));
+    await pipeline(Readable.from(chunks), stream);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await client.end();
+  return { rows, seconds, valuesPerSecond: rows / seconds, samplesPerSecond: rows / SENSORS.length / seconds };
+}
+
+async function main(): Promise<void> {
+  const db = await freshDatabase();
+  try {
+    const p = await runPipeline(db.url);
+    const copy = await runCopy(db.url, p.requests);
+    const ratio = p.endToEndSamplesPerSecond / copy.samplesPerSecond;
+    const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+    const table = [
+      ['measure', 'value', 'target'],
+      ['ingest rate (samples/s, during ingest)', fmt(p.samplesPerSecond), `>= ${fmt(TARGET_SAMPLES_PER_S)}`],
+      ['  = sensor values/s', fmt(p.samplesPerSecond * SENSORS.length), `>= ${fmt(TARGET_SAMPLES_PER_S * 17)}`],
+      ['end-to-end rate (samples/s, until saga + projections at head)', fmt(p.endToEndSamplesPerSecond), ''],
+      ['saga + projections behind after last request (s)', fmt(p.drainSeconds, 2), ''],
+      ['lag ingest -> anomaly in query, p50 (s)', fmt(p.lagP50, 2), ''],
+      ['lag ingest -> anomaly in query, p99 (s)', fmt(p.lagP99, 2), `<= ${TARGET_P99_S}`],
+      ['lag max (s)', fmt(p.lagMax, 2), ''],
+      ['raw COPY of the same rows (samples/s)', fmt(copy.samplesPerSecond), 'baseline'],
+      ['  = rows (sensor values)/s', fmt(copy.valuesPerSecond), ''],
+      ['pipeline end-to-end / raw COPY', `${fmt(ratio * 100, 1)} %`, ''],
+    ];
+    const widths = [0, 1, 2].map((i) => Math.max(...table.map((r) => r[i]!.length)));
+    console.log(`\nbench:pipeline on PostgreSQL, ${cpus().length} cores, ${SECONDS} s, ${CONCURRENCY} clients, ${EQUIPMENT} equipment, ${MINUTES_PER_REQUEST} min/request`);
+    console.log(`${p.requests} requests, ${fmt(p.samples)} samples (${fmt(p.values)} values), ${p.windows} windows, ${p.anomaliesSeen} anomalies seen (${p.lagSamples} lag samples)\n`);
+    for (const r of table) console.log(`${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padStart(widths[1]!)}  ${r[2]!}`);
+    const dir = join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `pipeline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          bench: 'pipeline',
+          at: new Date().toISOString(),
+          machine: { cores: cpus().length, node: process.version },
+          settings: { seconds: SECONDS, concurrency: CONCURRENCY, equipment: EQUIPMENT, minutesPerRequest: MINUTES_PER_REQUEST, pollMs: POLL_MS, projectionBatchSize: process.env.PROJECTION_BATCH_SIZE ?? '500' },
+          targets: { samplesPerSecond: TARGET_SAMPLES_PER_S, lagP99Seconds: TARGET_P99_S },
+          pipeline: p,
+          copy,
+          ratio,
+        },
+        null,
+        2,
+      ),
+    );
+    console.log(`\nwrote ${file}`);
+  } finally {
+    await db.drop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
