@@ -317,8 +317,12 @@ def main():
     for j, s in enumerate(H.SENSORS):
         lo, hi = float(allv[:, j].min()), float(allv[:, j].max())
         span = hi - lo
-        sensors.append({"id": s, "unit": H.UNITS[s],
-                        "min": float(np.floor(lo - 0.5 * span - 1)), "max": float(np.ceil(hi + 0.5 * span + 1))})
+        # plausible input range for validation: the training range widened by half its span; quantities
+        # that cannot be negative (all but temperatures) may read down to -1 (zero-point offsets)
+        low = float(np.floor(lo - 0.5 * span - 1))
+        if not s.startswith("TS"):
+            low = -1.0
+        sensors.append({"id": s, "unit": H.UNITS[s], "min": low, "max": float(np.ceil(hi + 0.5 * span + 1))})
 
     # ---------------- test vectors (production models, Python library outputs)
     tv_dir = os.path.join(out, "test-vectors")
