@@ -19,7 +19,14 @@ describe('projections and models CLI on postgres', () => {
   beforeAll(async () => {
     t = await createTestDatabase('postgres');
     store = new PostgresEventStore(t.database);
-    await mixedWorkload(store, 11, 3);
+    const { last } = await mixedWorkload(store, 11, 3);
+    // Readers see events only below the cluster's oldest running transaction (other databases' too): wait until
+    // the whole workload is visible so the rebuild below sees all of it.
+    for (let i = 0; i < 600; i++) {
+      const head = await store.headPosition();
+      if (head && head.prepare >= last.prepare) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     process.env.DATABASE_URL = t.url;
     process.env.LOG_LEVEL = 'silent';
   });

@@ -43,7 +43,7 @@ describe.each(BACKENDS)('read-side HTTP API on %s', (backend) => {
     store = app.get<EventStore>(EVENT_STORE);
     await mixedWorkload(store, 3);
     await settle(app);
-  });
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
     await storage?.dispose();
@@ -123,7 +123,7 @@ describe.each(BACKENDS)('read-side HTTP API on %s', (backend) => {
     const eq = third.equipment.find((e: { equipment_id: string }) => e.equipment_id === 'eq-1');
     expect(eq.components[component]).toMatchObject({ status: 'critical', anomaly_id: event.eventId, model_version: 'v3' });
     expect(third.status).toBe('critical');
-  });
+  }, 120_000);
 
   it('GET health of a system without readings is a 404 problem', async () => {
     const res = await inject(app, { url: '/api/v1/systems/nope/health' });

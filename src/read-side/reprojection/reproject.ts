@@ -158,10 +158,15 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
     });
 
   // Page by page: short reads, no long transaction (the event store shows only events below the oldest running one).
+  // The next page is read while this one is assembled and scored.
+  const pageSize = options.pageSize ?? 2000;
   let position: Position | undefined;
+  let next = store.readAll({ limit: pageSize });
   for (;;) {
-    const page = await store.readAll({ after: position, limit: options.pageSize ?? 2000 });
+    const page = await next;
     if (page.length === 0) break;
+    next = page.length < pageSize ? Promise.resolve([]) : store.readAll({ after: page[page.length - 1]!.position, limit: pageSize });
+    next.catch(() => undefined); // awaited on the next turn
     events += page.length;
     const byId = new Map(page.map((e) => [e.eventId, e.createdAt]));
     for (const w of history.push(page)) {
