@@ -7,7 +7,7 @@ import { MODEL_VERSION_PROMOTED } from '../../src/events/model-version-promoted.
 import { streams } from '../../src/events/streams.js';
 import { registeredVersions } from '../../src/read-side/reprojection/model-registry.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-databases.js';
-import { mixedWorkload } from './workload.js';
+import { mixedWorkload, waitVisible } from './workload.js';
 
 /** The CLI as an operator runs it (PostgreSQL: PGlite allows one process per data directory). */
 describe('projections and models CLI on postgres', () => {
@@ -20,13 +20,7 @@ describe('projections and models CLI on postgres', () => {
     t = await createTestDatabase('postgres');
     store = new PostgresEventStore(t.database);
     const { last } = await mixedWorkload(store, 11, 3);
-    // Readers see events only below the cluster's oldest running transaction (other databases' too): wait until
-    // the whole workload is visible so the rebuild below sees all of it.
-    for (let i = 0; i < 600; i++) {
-      const head = await store.headPosition();
-      if (head && head.prepare >= last.prepare) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitVisible(store, last);
     process.env.DATABASE_URL = t.url;
     process.env.LOG_LEVEL = 'silent';
   });

@@ -14,6 +14,7 @@ import { reproject, type ReprojectionScorer } from '../../src/read-side/reprojec
 import { loadVersionWindows } from '../../src/read-side/reprojection/version-windows.js';
 import { cycleEvents, readCycles } from '../../scripts/bench/replay-uci.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { waitVisible } from './workload.js';
 
 const MODELS = resolve('models');
 const SAMPLE = join(MODELS, 'sample');
@@ -64,7 +65,8 @@ describe.each(BACKENDS)('re-projection with model versions on %s', (backend) => 
     const cycles = readCycles(SAMPLE);
     // Two systems: the whole sample on one, its first 20 cycles on another.
     await store.append(streams.readings('rig-1'), cycleEvents(cycles, { systemId: 'rig-1', equipmentId: 'press-1', start: START }));
-    await store.append(streams.readings('rig-2'), cycleEvents(cycles.slice(0, 20), { systemId: 'rig-2', equipmentId: 'press-9', start: START }));
+    const { position } = await store.append(streams.readings('rig-2'), cycleEvents(cycles.slice(0, 20), { systemId: 'rig-2', equipmentId: 'press-9', start: START }));
+    await waitVisible(store, position);
   });
   afterAll(async () => {
     for (const s of scorers) await s.close?.();

@@ -123,3 +123,17 @@ export async function mixedWorkload(store: EventStore, seed: number, rounds = 6)
   }
   return { last: last!, anomalyIds };
 }
+
+/**
+ * Waits until `position` is visible to readers: the PostgreSQL event store shows only events below the oldest
+ * transaction still running on the whole server (other test databases included).
+ */
+export async function waitVisible(store: EventStore, position: Position, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const visible = await store.readAll({ after: { commit: position.commit, prepare: position.prepare - 1 }, limit: 1 });
+    if (visible.some((e) => e.position.prepare === position.prepare)) return;
+    if (Date.now() > deadline) throw new Error(`event at ${JSON.stringify(position)} not visible after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
