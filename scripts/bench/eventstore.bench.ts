@@ -5,6 +5,7 @@
  * dropped afterwards (TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres); EventStoreDB when
  * EVENTSTORE_URL is set. Baselines measured in the same run: the previous multi-statement append
  * (`legacy`), a plain multi-row INSERT with no checks (`raw insert`, the ceiling), and for reads one plain SELECT of the whole log parsed by node-postgres (`raw select`).
+ * Each scenario: BENCH_ROUNDS (3) interleaved rounds per variant, median reported.
  * Prints a table and writes bench/results/eventstore-<date>.json.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -23,6 +24,7 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const SINGLE_APPENDS = Math.round(3000 * scale);
+// Per variant, split over the rounds.
 const BATCHES = Math.round(300 * scale);
 const BATCH = 100;
 const STREAMS = 200;
@@ -100,22 +102,70 @@ async function catchUp(store: EventStore, expected: number, streamPrefixes?: str
   return seen;
 }
 
-async function runScenarios(adapter: string, variant: string, store: EventStore, rows: Row[], withCatchUp: boolean): Promise<void> {
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+interface Variant {
+  name: string;
+  store: EventStore;
+  database?: Database;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Each scenario runs ROUNDS times per variant, the variants interleaved (and rotated) within each round,
+ * and the median is reported: on a shared machine whose load changes by the minute, back-to-back runs of
+ * the variants compare far better than one variant after the other.
+ */
+async function measure(adapter: string, variants: Variant[], rows: Row[], options: { catchUp: boolean; filteredCatchUp?: boolean }): Promise<void> {
   const prefix = `bench${randomBytes(3).toString('hex')}-`;
-  const add = (scenario: string, unit: string, ops: number, r: { seconds: number; events: number }) => {
-    const row: Row = { adapter, variant, scenario, ops, events: r.events, seconds: r.seconds, perSecond: (unit === 'appends/s' ? ops : r.events) / r.seconds, unit };
-    rows.push(row);
-    console.error(`  ${adapter.padEnd(12)} ${variant.padEnd(10)} ${scenario.padEnd(28)} ${row.perSecond.toFixed(0).padStart(9)} ${unit}`);
+  const samples = new Map<string, { variant: string; scenario: string; unit: string; ops: number; events: number; seconds: number[]; rates: number[] }>();
+  const record = (variant: string, scenario: string, unit: string, ops: number, r: { seconds: number; events: number }) => {
+    const key = `${variant}\u0000${scenario}`;
+    const s = samples.get(key) ?? { variant, scenario, unit, ops: 0, events: 0, seconds: [], rates: [] };
+    s.ops += ops;
+    s.events += r.events;
+    s.seconds.push(r.seconds);
+    s.rates.push((unit === 'appends/s' ? ops : r.events) / r.seconds);
+    samples.set(key, s);
+    console.error(`  ${adapter.padEnd(12)} ${variant.padEnd(10)} ${scenario.padEnd(30)} ${s.rates.at(-1)!.toFixed(0).padStart(9)} ${unit}`);
   };
   // Warm-up: connections, plans, JIT of the JS side.
-  await singleAppends(store, `${prefix}warm-`, 200, 8);
-  add('single append, 1 writer', 'appends/s', SINGLE_APPENDS / 2, await timed(() => singleAppends(store, `${prefix}a-`, SINGLE_APPENDS / 2, 1)));
-  add('single append, 8 writers', 'appends/s', SINGLE_APPENDS, await timed(() => singleAppends(store, `${prefix}b-`, SINGLE_APPENDS, 8)));
-  add(`batched append of ${BATCH}`, 'events/s', BATCHES, await timed(() => batchedAppends(store, `${prefix}c-`, BATCHES)));
-  if (withCatchUp) {
-    // Only this run's events (a shared EventStoreDB holds other data too).
-    const expected = 200 + SINGLE_APPENDS / 2 + SINGLE_APPENDS + BATCHES * BATCH;
-    add('catch-up (this run, filtered)', 'events/s', 1, await timed(() => catchUp(store, expected, [prefix])));
+  for (const v of variants) await singleAppends(v.store, `${prefix}warm-`, 200, 8);
+  const single = Math.max(50, Math.round(SINGLE_APPENDS / ROUNDS));
+  const batches = Math.max(10, Math.round(BATCHES / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    for (const v of order) record(v.name, 'single append, 1 writer', 'appends/s', single / 2, await timed(() => singleAppends(v.store, `${prefix}a${round}-`, single / 2, 1)));
+    for (const v of order) record(v.name, 'single append, 8 writers', 'appends/s', single, await timed(() => singleAppends(v.store, `${prefix}b${round}-`, single, 8)));
+    for (const v of order) record(v.name, `batched append of ${BATCH}`, 'events/s', batches, await timed(() => batchedAppends(v.store, `${prefix}c${round}-`, batches)));
+  }
+  if (options.catchUp) {
+    const current = variants[0]!;
+    let count: number;
+    if (current.database) {
+      // A larger log, so the read rate is not dominated by start-up.
+      await batchedAppends(current.store, `${prefix}bulk-`, Math.round(500 * scale));
+      count = (await sql<{ count: number }>`select count(*)::int as count from events`.execute(current.database.db)).rows[0]!.count;
+    } else {
+      count = 200 + ROUNDS * (single / 2 + single + batches * BATCH);
+    }
+    const scenario = options.filteredCatchUp ? 'catch-up (this run, filtered)' : `catch-up, ${count} events`;
+    for (let round = 0; round < ROUNDS; round++) {
+      record(current.name, scenario, 'events/s', 1, await timed(() => catchUp(current.store, count, options.filteredCatchUp ? [prefix] : undefined)));
+      const database = current.database;
+      if (database && adapter === 'postgres') {
+        // Baseline: the same rows in one plain query, parsed by node-postgres (no paging, no mapping).
+        record('raw select', scenario, 'events/s', 1, await timed(async () => {
+          const { rows: all } = await sql`select global_position, transaction_id::text::bigint as transaction_id, stream_id,
+            stream_revision, event_id, type, data, metadata, created_at from events order by events.transaction_id, events.global_position`.execute(database.db);
+          return all.length;
+        }));
+      }
+    }
+  }
+  for (const s of samples.values()) {
+    rows.push({ adapter, variant: s.variant, scenario: s.scenario, ops: s.ops, events: s.events, seconds: s.seconds.reduce((a, b) => a + b, 0), perSecond: median(s.rates), unit: s.unit });
   }
 }
 
@@ -211,48 +261,38 @@ async function main(): Promise<void> {
   const skipped: string[] = [];
   console.error(`event store benchmark (scale ${scale}; ${cpus().length} cores)`);
 
-  for (const kind of ['pglite', 'postgres'] as const) {
-    try {
-      for (const variant of ['current', 'legacy', 'raw insert'] as const) {
-        if (kind === 'pglite' && variant !== 'current') continue;
-        await withDatabase(kind, async (database) => {
-          const store =
-            variant === 'current'
-              ? new PostgresEventStore(database)
-                : variant === 'legacy'
-                ? new LegacyPostgresEventStore(database)
-                : new RawInsertStore(database);
-          await runScenarios(kind, variant, store, rows, false);
-          if (variant === 'current') {
-            // Catch-up again with the log made larger, so the read rate is not dominated by start-up.
-            await batchedAppends(store, `bulk${randomBytes(2).toString('hex')}-`, Math.round(500 * scale));
-            const { count } = (await sql<{ count: number }>`select count(*)::int as count from events`.execute(database.db)).rows[0]!;
-            const r = await timed(() => catchUp(store, count));
-            rows.push({ adapter: kind, variant, scenario: `catch-up, ${count} events`, ops: 1, events: r.events, seconds: r.seconds, perSecond: r.events / r.seconds, unit: 'events/s' });
-            console.error(`  ${kind.padEnd(12)} ${variant.padEnd(10)} ${`catch-up, ${count} events`.padEnd(28)} ${(r.events / r.seconds).toFixed(0).padStart(9)} events/s`);
-            if (kind === 'postgres') {
-              // Baseline: the same rows in one plain query, parsed by node-postgres (no paging, no mapping).
-              const raw = await timed(async () => {
-                const { rows: all } = await sql`select global_position, transaction_id::text::bigint as transaction_id, stream_id,
-                  stream_revision, event_id, type, data, metadata, created_at from events order by transaction_id, global_position`.execute(database.db);
-                return all.length;
-              });
-              rows.push({ adapter: kind, variant: 'raw select', scenario: `catch-up, ${count} events`, ops: 1, events: raw.events, seconds: raw.seconds, perSecond: raw.events / raw.seconds, unit: 'events/s' });
-              console.error(`  ${kind.padEnd(12)} ${'raw select'.padEnd(10)} ${`catch-up, ${count} events`.padEnd(28)} ${(raw.events / raw.seconds).toFixed(0).padStart(9)} events/s`);
-            }
-          }
-        });
-      }
-    } catch (error) {
-      skipped.push(`${kind}: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  try {
+    await withDatabase('pglite', (database) => measure('pglite', [{ name: 'current', store: new PostgresEventStore(database), database }], rows, { catchUp: true }));
+  } catch (error) {
+    skipped.push(`pglite: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    // One fresh database per variant, all open at once so the variants can be interleaved.
+    await withDatabase('postgres', (current) =>
+      withDatabase('postgres', (legacy) =>
+        withDatabase('postgres', (raw) =>
+          measure(
+            'postgres',
+            [
+              { name: 'current', store: new PostgresEventStore(current), database: current },
+              { name: 'legacy', store: new LegacyPostgresEventStore(legacy), database: legacy },
+              { name: 'raw insert', store: new RawInsertStore(raw), database: raw },
+            ],
+            rows,
+            { catchUp: true },
+          ),
+        ),
+      ),
+    );
+  } catch (error) {
+    skipped.push(`postgres: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   if (process.env.EVENTSTORE_URL) {
     const { EventStoreDbEventStore } = await import('../../src/event-store/eventstoredb/eventstoredb-event-store.js');
     const store = await EventStoreDbEventStore.connect(process.env.EVENTSTORE_URL);
     try {
-      await runScenarios('eventstoredb', 'current', store, rows, true);
+      await measure('eventstoredb', [{ name: 'current', store }], rows, { catchUp: true, filteredCatchUp: true });
     } finally {
       await store.close();
     }

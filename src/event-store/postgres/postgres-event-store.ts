@@ -20,6 +20,8 @@ import {
 } from '../event-store.js';
 
 const CHANNEL = 'events_appended';
+/** Other processes' subscribers learn of appends within this delay (this process's at once). */
+const NOTIFY_DELAY_MS = 5;
 
 interface EventRow {
   global_position: number;
@@ -76,7 +78,7 @@ export class PostgresEventStore implements EventStore {
   readonly adapter: string;
   private readonly db: Kysely<Tables>;
   private readonly localWakers = new Set<() => void>();
-  private notifyState: 'idle' | 'running' | 'again' = 'idle';
+  private notifyPending = false;
 
   constructor(
     private readonly database: Database,
@@ -129,30 +131,27 @@ export class PostgresEventStore implements EventStore {
    * Wakes subscribers after a commit: those in this process at once, other processes by NOTIFY. The NOTIFY
    * runs after the append's commit, never inside it: PostgreSQL serialises the commits of notifying
    * transactions (a database-wide lock held across the WAL flush), so concurrent appends could no longer
-   * share WAL flushes. One NOTIFY at a time, coalescing the appends made meanwhile; it is asynchronous-commit because a lost
-   * wake-up costs only a poll interval.
+   * share WAL flushes. At most one NOTIFY per NOTIFY_DELAY_MS, covering every append made meanwhile, with
+   * asynchronous commit: a lost wake-up costs only a poll interval.
    */
   private signalAppended(): void {
     for (const wake of this.localWakers) wake();
-    if (this.notifyState !== 'idle') {
-      this.notifyState = 'again';
-      return;
+    if (this.notifyPending) return;
+    this.notifyPending = true;
+    setTimeout(() => void this.sendNotify(), NOTIFY_DELAY_MS).unref();
+  }
+
+  private async sendNotify(): Promise<void> {
+    this.notifyPending = false;
+    try {
+      if (this.database.backend === 'postgres') {
+        await sql.raw(`set local synchronous_commit = off; select pg_notify('${CHANNEL}', '')`).execute(this.db);
+      } else {
+        await sql`select pg_notify(${CHANNEL}, '')`.execute(this.db);
+      }
+    } catch {
+      // Subscribers poll as well (and the database may be closing).
     }
-    void (async () => {
-      do {
-        this.notifyState = 'running';
-        try {
-          if (this.database.backend === 'postgres') {
-            await sql.raw(`set local synchronous_commit = off; select pg_notify('${CHANNEL}', '')`).execute(this.db);
-          } else {
-            await sql`select pg_notify(${CHANNEL}, '')`.execute(this.db);
-          }
-        } catch {
-          // Subscribers poll as well.
-        }
-      } while ((this.notifyState as string) === 'again');
-      this.notifyState = 'idle';
-    })();
   }
 
   /**
