@@ -115,9 +115,9 @@ async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {
  * Positions are the server's (commit, prepare) log positions; revisions are the server's stream revisions
  * (bigint on the wire, numbers here). Idempotency: EventStoreDB itself de-duplicates an append whose event
  * ids match the events right after the expected revision (guaranteed for an exact expected revision and
- * no_stream), and for `any` only within its in-memory idempotency cache. On top of that this adapter looks
- * at the stream's last events before appending: an append whose ids are all already there answers
- * `written: false` without writing; one that repeats only some of them is a DuplicateEventIdError.
+ * no_stream), and for `any` only within its in-memory idempotency cache. On top of that this adapter reads
+ * one event before appending (see alreadyAppended): a repeated append answers `written: false` without
+ * writing; one that overlaps it is a DuplicateEventIdError.
  * See docs/event-store.md for what is and is not guaranteed.
  */
 export class EventStoreDbEventStore implements EventStore {
@@ -174,25 +174,29 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * The events right after the expected revision (or the last ones for any / stream_exists) decide whether
-   * this append was already made. One small read per append: the price of a reliable `written` flag.
+   * Was this append made already? One single-event read, whatever the append's size (events can be large):
+   * with an exact expected revision (or no_stream) the event right after it must be our first, and then the
+   * server's own check guarantees the rest; with any / stream_exists the stream's last event must be our
+   * last. An id of ours in that place but not in the right position means an overlapping append.
    */
   private async alreadyAppended(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
     const n = events.length;
+    const ours = new Map(events.map((e, i) => [e.eventId, i]));
     const exact = typeof expected === 'number' ? expected : expected === 'no_stream' ? -1 : undefined;
-    const window =
+    const [probe] = await collect(
       exact !== undefined
-        ? await collect(this.client.readStream(streamId, { fromRevision: BigInt(exact + 1), maxCount: n, direction: FORWARDS }))
-        : (await collect(this.client.readStream(streamId, { fromRevision: END, maxCount: n, direction: BACKWARDS }))).reverse();
-    const stored = window.map((r) => r.event).filter((e): e is EsdbRecorded => e !== undefined);
-    const wanted = new Set(events.map((e) => e.eventId));
-    const found = stored.filter((e) => wanted.has(e.id));
-    if (found.length === 0) return undefined;
-    const same = found.length === n && stored.every((e, i) => e.id === events[i]!.eventId);
-    if (!same) throw new DuplicateEventIdError(streamId, found.map((e) => e.id));
-    const last = stored[stored.length - 1]!;
-    const position = knownPosition(last.position);
-    return { nextExpectedRevision: Number(last.revision), position: position ? toPosition(position) : START_POSITION, written: false };
+        ? this.client.readStream(streamId, { fromRevision: BigInt(exact + 1), maxCount: 1, direction: FORWARDS })
+        : this.client.readStream(streamId, { fromRevision: END, maxCount: 1, direction: BACKWARDS }),
+    );
+    const found = probe?.event;
+    if (!found || !ours.has(found.id)) return undefined;
+    const wanted = exact !== undefined ? 0 : n - 1;
+    if (ours.get(found.id) !== wanted) throw new DuplicateEventIdError(streamId, [found.id]);
+    const lastRevision = exact !== undefined ? BigInt(exact + n) : found.revision;
+    const [last] = exact !== undefined ? await collect(this.client.readStream(streamId, { fromRevision: lastRevision, maxCount: 1 })) : [probe];
+    if (!last?.event || last.event.id !== events[n - 1]!.eventId) throw new DuplicateEventIdError(streamId, [found.id]);
+    const position = knownPosition(last.event.position);
+    return { nextExpectedRevision: Number(lastRevision), position: position ? toPosition(position) : START_POSITION, written: false };
   }
 
   /**
