@@ -180,12 +180,30 @@ async function runPipeline(url: string) {
   const store = app.get<EventStore>(EVENT_STORE);
   const head = await store.headPosition();
   const saga = app.get(InferenceSagaService).saga!;
+  // Which subscriber needs longest to reach the head of the ingest (diagnostics for tuning).
+  const caughtUpAfter: Record<string, number> = {};
+  const watcher = (async () => {
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    for (let i = 0; i < 6000; i++) {
+      const { rows } = await db.query<{ name: string; commit_position: string; prepare_position: string }>('select name, commit_position, prepare_position from projection_checkpoints');
+      for (const r of rows) {
+        if (caughtUpAfter[r.name] === undefined && (Number(r.commit_position) > head!.commit || (Number(r.commit_position) === head!.commit && Number(r.prepare_position) >= head!.prepare))) {
+          caughtUpAfter[r.name] = Number(((Date.now() - started) / 1000 - ingestSeconds).toFixed(2));
+        }
+      }
+      if (rows.length > 0 && rows.every((r) => caughtUpAfter[r.name] !== undefined)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await db.end();
+  })();
   await saga.waitFor(head!, 600_000);
   const [newest] = await store.readStream(`anomalies-${SYSTEM}`, { direction: 'backwards', limit: 1 });
   await app.get(ProjectionRunner).waitFor(newest?.position ?? head!, 600_000);
   const drainSeconds = (Date.now() - started) / 1000 - ingestSeconds;
   drained = true;
   await poller;
+  await watcher;
   await app.close();
   lags.sort((a, b) => a - b);
   return {
@@ -202,6 +220,7 @@ async function runPipeline(url: string) {
     lagP99: percentile(lags, 99),
     lagMax: lags[lags.length - 1] ?? NaN,
     lagSamples: lags.length,
+    caughtUpAfterSeconds: caughtUpAfter,
   };
 }
 
@@ -250,6 +269,7 @@ async function main(): Promise<void> {
     console.log(`\nbench:pipeline on PostgreSQL, ${cpus().length} cores, ${SECONDS} s, ${CONCURRENCY} clients, ${EQUIPMENT} equipment, ${MINUTES_PER_REQUEST} min/request`);
     console.log(`${p.requests} requests, ${fmt(p.samples)} samples (${fmt(p.values)} values), ${p.windows} windows, ${p.anomaliesSeen} anomalies seen (${p.lagSamples} lag samples)\n`);
     for (const r of table) console.log(`${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padStart(widths[1]!)}  ${r[2]!}`);
+    console.log(`\nseconds after the last ingest response until each subscriber reached the ingest head: ${JSON.stringify(p.caughtUpAfterSeconds)}`);
     const dir = join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `pipeline-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -2,13 +2,17 @@ import { sql } from 'kysely';
 import type { Database } from '../database/database.js';
 import {
   comparePositions,
+  DuplicateEventIdError,
   type EventStore,
+  type NewEvent,
   type Position,
   type RecordedEvent,
   type Subscription,
 } from '../event-store/event-store.js';
+import { ANOMALY_DETECTED, type AnomalyDetectedData } from '../events/anomaly-detected.event.js';
 import { upcast } from '../events/event-registry.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../events/readings-ingested.event.js';
+import { streams } from '../events/streams.js';
 import { runWithCorrelation } from '../observability/correlation.js';
 import { metrics } from '../observability/metrics.js';
 import { readCheckpoint } from '../projections/projection-runner.js';
@@ -201,7 +205,12 @@ export class InferenceSaga {
       }
     }
 
-    for (const outcome of outcomes) await this.decide(outcome);
+    const decisions: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[] = [];
+    for (const outcome of outcomes) {
+      const event = await this.decide(outcome);
+      if (event) decisions.push(event);
+    }
+    await this.record(decisions);
 
     const last = raw[raw.length - 1]!.position;
     await this.commit(dirty, last);
@@ -213,11 +222,11 @@ export class InferenceSaga {
   }
 
   /** Scores a finished window and records an anomaly; dropped windows are only counted. */
-  private async decide(outcome: WindowOutcome): Promise<void> {
+  private async decide(outcome: WindowOutcome): Promise<NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData> | undefined> {
     if (outcome.kind === 'dropped') {
       metrics.sagaWindows.inc({ outcome: `dropped_${outcome.reason}` });
       this.log('warn', 'window dropped', { system_id: outcome.systemId, equipment_id: outcome.equipmentId, window_start: new Date(outcome.start).toISOString(), present: outcome.present, reason: outcome.reason });
-      return;
+      return undefined;
     }
     const w = outcome.window;
     const state = this.stateOf(w.systemId, w.equipmentId);
@@ -228,18 +237,38 @@ export class InferenceSaga {
       // A window the model cannot score must not stall the log: counted, logged, skipped.
       metrics.sagaWindows.inc({ outcome: 'score_error' });
       this.log('error', 'window could not be scored', { system_id: w.systemId, equipment_id: w.equipmentId, window_start: new Date(w.start).toISOString(), err: String(error) });
-      return;
+      return undefined;
     }
     state.adaptiveState = scored.state;
     metrics.sagaWindows.inc({ outcome: scored.result.isAnomaly ? 'anomaly' : 'normal' });
-    if (!scored.result.isAnomaly) return;
-    const event = anomalyDetectedEvent(w, scored.result, { correlationId: w.correlationId, causationId: w.causationId, actor: ACTOR });
-    if ((await appendAnomaly(this.store, event)) === 'written') {
-      metrics.anomaliesDetected.inc({ severity: event.data.severity, component: event.data.affectedComponent ?? 'none' });
-      // Logged under the ingest request's correlation id (docs/api-conventions.md).
-      runWithCorrelation({ correlationId: w.correlationId, causationId: w.causationId }, () =>
-        this.log('info', 'anomaly detected', { system_id: w.systemId, equipment_id: w.equipmentId, severity: event.data.severity, event_id: event.eventId }),
-      );
+    if (!scored.result.isAnomaly) return undefined;
+    return anomalyDetectedEvent(w, scored.result, { correlationId: w.correlationId, causationId: w.causationId, actor: ACTOR });
+  }
+
+  /**
+   * One append per system stream for the batch's decisions (fewer round trips). The adapter treats a
+   * re-append as success only when every id matches; when a replay finds only some of them stored
+   * (a crash between appends), each decision is appended on its own, idempotently.
+   */
+  private async record(decisions: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[]): Promise<void> {
+    const bySystem = new Map<string, NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[]>();
+    for (const d of decisions) bySystem.set(d.data.systemId, [...(bySystem.get(d.data.systemId) ?? []), d]);
+    for (const [systemId, events] of bySystem) {
+      let written: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[] = [];
+      try {
+        const result = await this.store.append(streams.anomalies(systemId), events, 'any');
+        if (result.written) written = events;
+      } catch (error) {
+        if (!(error instanceof DuplicateEventIdError)) throw error;
+        for (const event of events) if ((await appendAnomaly(this.store, event)) === 'written') written.push(event);
+      }
+      for (const event of written) {
+        metrics.anomaliesDetected.inc({ severity: event.data.severity, component: event.data.affectedComponent ?? 'none' });
+        // Logged under the ingest request's correlation id (docs/api-conventions.md).
+        runWithCorrelation({ correlationId: event.metadata.correlationId, causationId: event.metadata.causationId }, () =>
+          this.log('info', 'anomaly detected', { system_id: systemId, equipment_id: event.data.equipmentId, severity: event.data.severity, event_id: event.eventId }),
+        );
+      }
     }
   }
 
