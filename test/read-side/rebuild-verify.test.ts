@@ -52,6 +52,12 @@ describe.each(BACKENDS)('projection rebuild and verify on %s', (backend) => {
   });
 
   it('rebuild swaps in tables equal to a fresh replay while events keep arriving, and the live projection carries on', async () => {
+    const indexes = async () =>
+      (
+        await sql<{ d: string }>`select indexdef as d from pg_indexes where schemaname = 'public'
+          and tablename = any(${projections.flatMap((p) => [...p.tables])}::text[]) order by indexname`.execute(t.database.db)
+      ).rows.map((r) => r.d);
+    const indexesBefore = await indexes();
     const writer = mixedWorkload(store, 7, 4); // appends concurrently with the rebuilds
     for (const projection of projections) {
       const result = await rebuildProjection({ database: t.database, store, batchSize: 13 }, projection);
@@ -64,6 +70,8 @@ describe.each(BACKENDS)('projection rebuild and verify on %s', (backend) => {
       const result = await verifyProjection({ database: t.database, store }, projection);
       expect({ name: projection.name, equal: result.equal }).toEqual({ name: projection.name, equal: true });
     }
+    // Same keys and indexes as the migrations created (secondary indexes are built after the replay).
+    expect(await indexes()).toEqual(indexesBefore);
     // The tampered row from the previous test is gone: the rebuilt table came from the log.
     const status = await projectionStatus({ database: t.database, store }, projections);
     for (const s of status.filter((x) => x.known)) expect(s.lagEvents).toBe(0);

@@ -103,10 +103,12 @@ async function atLiveCheckpoint<T>(
   mode: 'share' | 'access exclusive',
   counter: { events: number },
   atSamePosition: (trx: Kysely<Tables>, position: Position | undefined, live: Position | undefined) => Promise<T>,
+  afterFirstReplay?: () => Promise<void>,
 ): Promise<T> {
   const db = ctx.database.db;
   for (let attempt = 1; attempt <= MAX_SWAP_ATTEMPTS; attempt++) {
     const replayed = await replayInto(ctx, projection, schema, () => readCheckpoint(db, projection.name), counter);
+    if (attempt === 1) await afterFirstReplay?.();
     const outcome = await db.transaction().execute(async (trx) => {
       const tables = projection.tables.map((t) => `public.${t}`).join(', ');
       await sql.raw(`lock table ${tables} in ${mode} mode`).execute(trx);
@@ -146,7 +148,7 @@ export async function rebuildProjection(ctx: OperationsContext, projection: Proj
   const old = `${shadow}_old`;
   const timescale = await timescaleInstalled(ctx.database);
   const counter = { events: 0 };
-  await createShadowTables(db, shadow, projection.tables, timescale);
+  const deferredIndexes = await createShadowTables(db, shadow, projection.tables, timescale);
   try {
     const result = await atLiveCheckpoint(ctx, projection, shadow, 'access exclusive', counter, async (trx, position, live) => {
       const swap: Record<string, 'rename' | 'copy'> = {};
@@ -170,6 +172,9 @@ export async function rebuildProjection(ctx: OperationsContext, projection: Proj
       }
       if (position && !samePosition(position, live)) await writeCheckpoint(trx, 'public', projection.name, position);
       return { position, swap };
+    }, async () => {
+      // The secondary indexes, built once over the replayed rows, before the tables go live.
+      for (const def of deferredIndexes) await sql.raw(def).execute(db);
     });
     return {
       projection: projection.name,

@@ -35,13 +35,35 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Creates empty copies of `tables` (and a checkpoint table) in `schema`: same columns, keys, indexes, checks. */
-export async function createShadowTables(db: Kysely<Tables>, schema: string, tables: readonly string[], timescale: boolean): Promise<void> {
+/**
+ * Creates empty copies of `tables` (and a checkpoint table) in `schema`: same columns, defaults, checks, primary key
+ * and unique indexes (ON CONFLICT needs them). Other indexes are returned as statements to run once the bulk of the
+ * replay is in (building an index once is cheaper than maintaining it row by row); a verify never needs them.
+ */
+export async function createShadowTables(db: Kysely<Tables>, schema: string, tables: readonly string[], timescale: boolean): Promise<string[]> {
   await sql`create schema ${sql.id(schema)}`.execute(db);
+  const deferred: string[] = [];
   for (const table of [...tables, 'projection_checkpoints']) {
-    await sql`create table ${sql.table(`${schema}.${table}`)} (like ${sql.table(`public.${table}`)} including all)`.execute(db);
+    await sql`create table ${sql.table(`${schema}.${table}`)} (like ${sql.table(`public.${table}`)} including all excluding indexes)`.execute(db);
+    const { rows: indexes } = await sql<{ def: string; primary: boolean; unique: boolean }>`
+      select pg_get_indexdef(i.indexrelid) as def, i.indisprimary as primary, i.indisunique as unique
+      from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relname = ${table}
+      order by i.indexrelid`.execute(db);
+    const shape = await tableShape(db, 'public', table);
+    for (const index of indexes) {
+      if (index.primary) {
+        await sql.raw(`alter table ${quoteIdent(schema)}.${quoteIdent(table)} add primary key (${shape.primaryKey.map(quoteIdent).join(', ')})`).execute(db);
+        continue;
+      }
+      const def = index.def.replace(` ON public.${table} `, ` ON ${quoteIdent(schema)}.${quoteIdent(table)} `);
+      if (def === index.def) throw new Error(`cannot retarget index definition to ${schema}: ${index.def}`);
+      if (index.unique) await sql.raw(def).execute(db);
+      else deferred.push(def);
+    }
     if (timescale && table !== 'projection_checkpoints') await copyHypertable(db, schema, table);
   }
+  return deferred;
 }
 
 /** TimescaleDB (untested here): a shadow of a hypertable becomes a hypertable with the same time column and chunk interval. */
