@@ -215,5 +215,5 @@ describe('crash and restart of the built service mid-ingest (postgres)', () => {
 
     const saga = await readCheckpoint(database.db, INFERENCE_SAGA);
     expect(comparePositions(saga!, head!)).toBeGreaterThanOrEqual(0);
-  });
+  }, 420_000);
 });

@@ -7,7 +7,7 @@ import { newEvent } from '../../src/events/event-registry.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../../src/events/readings-ingested.event.js';
 import { streams } from '../../src/events/streams.js';
 import { INFERENCE_SAGA, InferenceSaga } from '../../src/inference/inference.saga.js';
-import { anomalyEventId } from '../../src/inference/window-anomaly-event.js';
+import { anomalyDetectedEvent, anomalyEventId } from '../../src/inference/window-anomaly-event.js';
 import type { WindowScorer } from '../../src/inference/window-scorer.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { FakeScorer } from '../jobs/fake-scorer.js';
@@ -108,6 +108,23 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     const after = await anomalies(store);
     expect(after).toHaveLength(3);
     expect(new Set(after.map((e) => e.eventId)).size).toBe(3);
+  });
+
+  it('a batch whose decisions are partly recorded already (crash between appends) appends only the missing ones', async () => {
+    const events = Array.from({ length: 4 }, (_, m) => ingest('eq-6', samples(m, 0, 60, 150)));
+    let last!: Position;
+    for (const e of events) last = await append(e);
+    // What an earlier, interrupted run left: the decision for minute 2 only (same deterministic id).
+    const scorer = new FakeScorer();
+    const early = await scorer.scoreWindow(samples(2, 0, 60, 150));
+    const window = { systemId: 'sys-1', equipmentId: 'eq-6', start: T0 + 120_000, end: T0 + 180_000, samples: [], present: 60, sourceEventIds: [events[2]!.eventId], correlationId: 'c', causationId: events[2]!.eventId };
+    await store.append(streams.anomalies('sys-1'), [anomalyDetectedEvent(window, early.result, { correlationId: 'c', causationId: events[2]!.eventId, actor: 'test' })]);
+
+    const saga = await start(new FakeScorer());
+    await saga.waitFor(last);
+    const found = await anomalies(store);
+    expect(found.map((e) => (e.data as AnomalyDetectedData).window.from).sort()).toEqual([0, 1, 2, 3].map((m) => new Date(T0 + m * 60_000).toISOString()));
+    expect(new Set(found.map((e) => e.eventId)).size).toBe(4);
   });
 
   it('ignores and counts late samples for a scored window; flushes an incomplete window when event time moves on', async () => {
