@@ -242,7 +242,10 @@ async function main(): Promise<void> {
 
     const target = 50;
     console.log(`\nRead-model queries on PostgreSQL: ${READINGS.toLocaleString('en')} sensor rows, ${ANOMALIES.toLocaleString('en')} anomalies, ${ITERATIONS} iterations each (target p95 <= ${target} ms)`);
-    console.table(results.map((r) => ({ ...r, ok: r.query.startsWith('baseline') ? '' : r.p95_ms <= target ? 'yes' : 'NO' })));
+    // The target is for the read-side queries (trend, anomalies, health, systems); baseline and the raw readings
+    // range (3,600 rows per call, an existing endpoint) are context.
+    const context = (q: string) => q.startsWith('baseline') || q.startsWith('readings');
+    console.table(results.map((r) => ({ ...r, ok: context(r.query) ? 'context' : r.p95_ms <= target ? 'yes' : 'NO' })));
     const baseline = results.find((r) => r.query.startsWith('baseline'))!;
     const rollup = results.find((r) => r.query === 'trend 1d x 90 days')!;
     console.log(`trend 1d x 90 days: rollup p50 ${rollup.p50_ms} ms vs raw ${baseline.p50_ms} ms (x${(baseline.p50_ms / rollup.p50_ms).toFixed(1)})`);
