@@ -25,7 +25,7 @@ export function hourBucket(iso: string): string {
   return new Date(Math.floor(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
 }
 
-function key(w: Pick<TrendWindow, 'system_id' | 'model_version' | 'source' | 'equipment_id' | 'window_start'>): string {
+function key(w: { system_id: string; model_version: string; source: string; equipment_id: string; window_start: string }): string {
   return [w.system_id, w.model_version, w.source, w.equipment_id, new Date(w.window_start).toISOString()].join('\u0000');
 }
 
