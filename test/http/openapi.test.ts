@@ -1,3 +1,4 @@
+/** @jest-environment ./src/inference/ort-jest-environment.cjs */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -5,7 +6,12 @@ import type { z } from 'zod';
 import { isBodySpec, isResponseSpec } from '../../src/http/openapi/api-operation.decorator.js';
 import { OpenApiDocumentService } from '../../src/http/openapi/openapi-document.service.js';
 import type { RouteTable } from '../../src/http/route-table.js';
-import { startTestApp } from '../support/test-app.js';
+import { createApp } from '../../src/app.factory.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { RESPONSE_MISMATCH } from '../../src/http/openapi/response-validation.interceptor.js';
+import { settle } from '../support/test-app.js';
+import { cycleRows, cycleSamples } from './hydraulic-cycles.js';
+import { captureLogs } from './log-capture.js';
 import { listen, type HttpResponse } from './http-test-client.js';
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; 'x-required-scope'?: string }>> };
@@ -17,9 +23,10 @@ describe('OpenAPI document', () => {
   let app: NestFastifyApplication;
   let http: (path: string, init?: RequestInit) => Promise<HttpResponse>;
   let doc: Doc;
+  const logs = captureLogs('warn');
 
   beforeAll(async () => {
-    app = await startTestApp({ DATA_DIR: 'memory://', ROLE: 'api' });
+    app = await createApp(loadConfig({ DATA_DIR: 'memory://', AUTH: 'off' }), logs.logger);
     http = await listen(app);
     const res = await http('/openapi.json');
     expect(res.status).toBe(200);
@@ -82,6 +89,28 @@ describe('OpenAPI document', () => {
     }
     expect(failures).toEqual([]);
     expect(checked).toBeGreaterThan(0);
+  });
+
+  it('answers with bodies that match the documented response schemas (every GET, ingest, detect)', async () => {
+    const json = { 'content-type': 'application/json' };
+    const start = Date.UTC(2024, 3, 1);
+    expect((await http('/api/v1/ingest', { method: 'POST', headers: json, body: JSON.stringify(cycleRows(0, 3, start, 'o-rig')) })).status).toBe(200);
+    await settle(app);
+    const called: string[] = [];
+    if (doc.paths['/api/v1/detect']?.post) {
+      const res = await http('/api/v1/detect', { method: 'POST', headers: json, body: JSON.stringify({ samples: cycleSamples(0, start) }) });
+      expect(res.status).toBe(200);
+      called.push('POST /api/v1/detect');
+    }
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (!item.get || path === '/openapi.json' || path === '/metrics') continue;
+      const res = await http(path.replace(/\{[^}]+\}/g, 'o-rig'));
+      if (res.status < 300) called.push(`GET ${path}`);
+    }
+    expect(called.length).toBeGreaterThan(5);
+    // ResponseValidationInterceptor (NODE_ENV=test) logs each mismatch with the route and the fields.
+    const mismatches = logs.lines().filter((l) => l.msg === RESPONSE_MISMATCH).map((l) => ({ route: l.route, issues: l.issues }));
+    expect(mismatches).toEqual([]);
   });
 
   it('serves the interactive docs page and its assets locally', async () => {
