@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
+import { beforeScrape } from '../observability/metrics.js';
 import { InferenceSaga } from './inference.saga.js';
 import { ANOMALY_DETECTOR, type WindowScorer } from './window-scorer.js';
 
@@ -40,10 +41,11 @@ export async function loadDetector(config: AppConfig): Promise<DetectorHolder> {
 export class InferenceSagaService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('InferenceSaga');
   readonly saga: InferenceSaga | null;
+  private unregister: (() => void) | undefined;
 
   constructor(
     @Inject(DATABASE) database: Database,
-    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANOMALY_DETECTOR) private readonly detector: DetectorHolder,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {
@@ -63,12 +65,16 @@ export class InferenceSagaService implements OnApplicationBootstrap, BeforeAppli
       return;
     }
     if (this.config.ROLE === 'api') return;
-    await this.saga.start();
+    // projection_lag_events{projection="inference-saga"} is measured at scrape time, like the projections'.
+    const saga = this.saga;
+    this.unregister = beforeScrape(async () => void saga.status(await this.store.headPosition()));
+    await saga.start();
     this.logger.log({ model_version: this.saga.modelVersion }, 'inference saga started');
   }
 
   /** Finishes the batch in hand and commits its checkpoint before the pools close. */
   async beforeApplicationShutdown(): Promise<void> {
+    this.unregister?.();
     await this.saga?.stop();
   }
 
