@@ -10,7 +10,8 @@ import type { Projection, ProjectionContext } from './projection.js';
 
 /**
  * One row per recorded decision: (system, model version, equipment, window). The first AnomalyDetected for a
- * key wins (the saga and analyses derive the same event id for it anyway); feedback lands on its row.
+ * key wins (the saga and analyses derive the same event id for it anyway) and replaces a row the read side's
+ * re-projection wrote for that key (source 'reprojection'); feedback lands on its row.
  * recorded_at is the event's created_at, so a rebuild yields identical rows.
  */
 export class AnomalyResultsProjection implements Projection {
@@ -58,7 +59,12 @@ export class AnomalyResultsProjection implements Projection {
           window_start timestamptz, window_end timestamptz, model_version text, score double precision, severity text,
           affected_component text, components jsonb, votes jsonb, confidence double precision, is_anomaly boolean,
           source text, recorded_at timestamptz)
-        on conflict (system_id, model_version, equipment_id, window_start) do nothing`.execute(trx);
+        on conflict (system_id, model_version, equipment_id, window_start) do update set
+          event_id = excluded.event_id, window_end = excluded.window_end, score = excluded.score, severity = excluded.severity,
+          affected_component = excluded.affected_component, components = excluded.components, votes = excluded.votes,
+          confidence = excluded.confidence, is_anomaly = excluded.is_anomaly, source = excluded.source, recorded_at = excluded.recorded_at
+        -- A recorded decision replaces a re-projection's row for the same key (whichever came first); decisions never replace each other.
+        where ${table}.source = 'reprojection'`.execute(trx);
     }
     // In log order: the last verdict on an anomaly is the one shown.
     for (const f of feedback) {
