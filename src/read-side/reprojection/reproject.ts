@@ -26,7 +26,7 @@ export interface ReprojectOptions {
   flushTimeoutMs: number;
   minSamples?: number;
   systemId?: string;
-  /** Events read per page. */
+  /** Events read per page (default 50: ~50k samples; small pages keep garbage short-lived). */
   pageSize?: number;
   /** Windows per scoring call / write transaction. */
   scoreBatch?: number;
@@ -159,7 +159,7 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
 
   // Page by page: short reads, no long transaction (the event store shows only events below the oldest running one).
   // The next page is read while this one is assembled and scored.
-  const pageSize = options.pageSize ?? 2000;
+  const pageSize = options.pageSize ?? 50;
   let position: Position | undefined;
   let next = store.readAll({ limit: pageSize });
   for (;;) {
