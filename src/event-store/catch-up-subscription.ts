@@ -4,11 +4,18 @@ export interface CatchUpSource {
   readAll(options: { after?: Position; limit: number; filter?: EventFilter }): Promise<RecordedEvent[]>;
   /** Registers a wake-up (e.g. LISTEN/NOTIFY); resolves to an unsubscribe function. */
   onAppended(wake: () => void): Promise<() => Promise<void>>;
+  /**
+   * For stores whose reads may lag commits (the snapshot rule): a mark taken at start, and whether reads
+   * now see everything committed before that mark. Caught-up is signalled only once they do.
+   */
+  startMark?(): Promise<string>;
+  seesAllBefore?(mark: string): Promise<boolean>;
 }
 
 /**
  * A pull-based catch-up subscription: read a page after the checkpoint, hand it to the handler, repeat;
- * when a read comes back empty the subscriber is caught up and sleeps until a NOTIFY or the poll interval.
+ * when a read comes back short the subscriber is caught up (once it can see every transaction that had
+ * committed when it started) and sleeps until a NOTIFY or the poll interval.
  * Polling stays on because NOTIFY is best-effort and because an event may become visible only once an
  * older transaction ends (the snapshot rule).
  */
@@ -50,22 +57,26 @@ export class CatchUpSubscription implements Subscription {
         pending = true;
         this.wake?.();
       });
+      const mark = await this.source.startMark?.();
       while (!this.stopped) {
         pending = false;
+        // Checked before the read: if everything before the mark was visible then, this read sees it too.
+        const complete = caughtUp || mark === undefined || (await this.source.seesAllBefore!(mark));
         const events = await this.source.readAll({ after: this.current, limit: batchSize, filter: this.options.filter });
         if (events.length > 0) {
           await this.options.handler(events);
           this.current = events[events.length - 1]!.position;
           if (events.length === batchSize) continue;
         }
-        if (!caughtUp) {
+        if (!caughtUp && complete) {
           caughtUp = true;
           this.resolveCaughtUp();
           this.options.onCaughtUp?.();
         }
         if (events.length > 0 || pending || this.stopped) continue;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.pollIntervalMs);
+          // Until caught up, look again soon: an older transaction elsewhere may be about to end.
+          const timer = setTimeout(resolve, caughtUp ? this.pollIntervalMs : Math.min(this.pollIntervalMs, 20));
           this.wake = () => {
             clearTimeout(timer);
             resolve();

@@ -269,6 +269,18 @@ export class PostgresEventStore implements EventStore {
     return new CatchUpSubscription(
       {
         readAll: (o) => this.readAll(o),
+        // Commits before the start have transaction ids below the start snapshot's xmax; they are all
+        // readable once the oldest running transaction is at or past it.
+        startMark: async () => {
+          const { rows } = await sql<{ mark: string }>`select pg_snapshot_xmax(pg_current_snapshot())::text as mark`.execute(this.db);
+          return rows[0]!.mark;
+        },
+        seesAllBefore: async (mark) => {
+          if (this.options.applySnapshotRule === false) return true;
+          const { rows } = await sql<{ ok: boolean }>`
+            select pg_snapshot_xmin(pg_current_snapshot()) >= ${mark}::xid8 as ok`.execute(this.db);
+          return rows[0]!.ok === true;
+        },
         onAppended: async (wake) => {
           this.localWakers.add(wake);
           const unlisten = await this.database.listen(CHANNEL, wake);
