@@ -122,5 +122,5 @@ describe.each(BACKENDS)('graceful shutdown of the built service (%s)', (backend)
     } finally {
       await database.close();
     }
-  });
+  }, 240_000);
 });
