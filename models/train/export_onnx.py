@@ -148,3 +148,27 @@ def helm_model(helm, n_features: int, n_classes: dict, name: str):
 def save(model, path: str) -> None:
     with open(path, "wb") as f:
         f.write(model.SerializeToString())
+
+
+def lr_model(lr, n_features: int, n_classes: dict, name: str):
+    """lr.HierLR -> Sub/Mul/MatMul/Add/Sigmoid/Slice/Softmax/Mul/Concat."""
+    p = lr.params32()
+    init = [numpy_helper.from_array(p["mu"], "mu"), numpy_helper.from_array(p["inv_sd"], "inv_sd"),
+            numpy_helper.from_array(p["Wb"], "Wb"), numpy_helper.from_array(p["bb"], "bb"),
+            numpy_helper.from_array(np.array([1.0], dtype=np.float32), "one")]
+    nodes = [helper.make_node("Sub", ["features", "mu"], ["zc"]), helper.make_node("Mul", ["zc", "inv_sd"], ["z"]),
+             helper.make_node("MatMul", ["z", "Wb"], ["lb0"]), helper.make_node("Add", ["lb0", "bb"], ["lb"]),
+             helper.make_node("Sigmoid", ["lb"], ["sb"])]
+    for i, comp in enumerate(lr.components):
+        init += [numpy_helper.from_array(np.array([i], dtype=np.int64), f"{comp}_start"),
+                 numpy_helper.from_array(np.array([i + 1], dtype=np.int64), f"{comp}_end"),
+                 numpy_helper.from_array(np.array([1], dtype=np.int64), f"{comp}_axis"),
+                 numpy_helper.from_array(p["V"][comp], f"{comp}_V"), numpy_helper.from_array(p["d"][comp], f"{comp}_d")]
+        nodes += [helper.make_node("Slice", ["sb", f"{comp}_start", f"{comp}_end", f"{comp}_axis"], [f"{comp}_s"]),
+                  helper.make_node("Sub", ["one", f"{comp}_s"], [f"{comp}_h"]),
+                  helper.make_node("MatMul", ["z", f"{comp}_V"], [f"{comp}_l0"]),
+                  helper.make_node("Add", [f"{comp}_l0", f"{comp}_d"], [f"{comp}_l"]),
+                  helper.make_node("Softmax", [f"{comp}_l"], [f"{comp}_q"], axis=1),
+                  helper.make_node("Mul", [f"{comp}_q", f"{comp}_s"], [f"{comp}_dq"]),
+                  helper.make_node("Concat", [f"{comp}_h", f"{comp}_dq"], [f"{comp}_probabilities"], axis=1)]
+    return _model(nodes, init, n_features, n_classes, name)

@@ -25,12 +25,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hydraulic as H  # noqa: E402
 import features as FE  # noqa: E402
 from helm import HELM  # noqa: E402
+from lr import HierLR, transient_mask  # noqa: E402
 import export_onnx as EX  # noqa: E402
 
 SEED = 20261128
-VERSION = "hydraulic-17-1.0.0"
-FAMILIES = ["rf", "xgb", "helm"]
-WEIGHTS = {"rf": 0.4, "xgb": 0.4, "helm": 0.2}
+VERSION = "hydraulic-17-1.1.0"
+FAMILIES = ["rf", "xgb", "helm", "lr"]          # window models
+SAMPLE_FAMILIES = ["rf", "xgb", "helm"]         # single-sample models (no lr: the transients need a window)
+WEIGHTS = {"rf": 0.4, "xgb": 0.4, "helm": 0.2, "lr": 0.0}
+# Per-component weights of the window ensemble (override WEIGHTS for that component). The accumulator
+# is decided mostly by the linear transient model, which extrapolates across temperature regimes.
+COMPONENT_WEIGHTS = {"accumulator": {"rf": 0.0, "xgb": 0.25, "helm": 0.0, "lr": 0.75}}
+LR_MASK = None  # set in main(): window features used by the lr family (lr.transient_mask)
 NCLS = {c: len(H.CONDITIONS[c]) for c in H.COMPONENTS}
 INNER_FOLDS = 4
 MAX_INNER_FPR = 0.01       # thresholds: best recall with inner-CV FPR <= 1 % (target 2 %)
@@ -42,6 +48,7 @@ WINDOW_HP = {
     "xgb": dict(n_estimators=40, max_depth=4, learning_rate=0.25, subsample=0.8, colsample_bytree=0.3,
                 tree_method="hist", max_bin=32, n_jobs=1),
     "helm": dict(ae_sizes=(96, 64), enhance=256, ae_lambda=1.0, out_lambda=10.0),
+    "lr": dict(C=1.0, C_cond=1.0, max_iter=3000),
 }
 SAMPLE_HP = {
     "rf": dict(n_estimators=30, max_depth=10, min_samples_leaf=20, max_features="sqrt", n_jobs=1),
@@ -55,6 +62,8 @@ SAMPLE_HP = {
 def fit_family(kind, X, Y, hp, seed):
     if kind == "helm":
         return HELM(seed=seed, **hp).fit(X, Y, NCLS)
+    if kind == "lr":
+        return HierLR(LR_MASK, **hp).fit(X, Y, NCLS)
     out = {}
     for i, c in enumerate(H.COMPONENTS):
         y = Y[c]
@@ -75,7 +84,7 @@ def fit_family(kind, X, Y, hp, seed):
 
 def predict_family(kind, models, X):
     X32 = np.asarray(X, dtype=np.float32)
-    if kind == "helm":
+    if kind in ("helm", "lr"):
         return models.predict_proba(X32)
     out = {}
     for c, m in models.items():
@@ -90,6 +99,8 @@ def predict_family(kind, models, X):
 def export_family(kind, models, n_features, path):
     if kind == "helm":
         model = EX.helm_model(models, n_features, NCLS, os.path.basename(path))
+    elif kind == "lr":
+        model = EX.lr_model(models, n_features, NCLS, os.path.basename(path))
     elif kind == "rf":
         model = EX.trees_model({c: EX.rf_node(m, NCLS[c], c) for c, m in models.items()}, n_features, NCLS, "rf")
     else:
@@ -98,11 +109,17 @@ def export_family(kind, models, n_features, path):
     EX.save(model, path)
 
 
-def ensemble(probs: dict, weights=WEIGHTS):
+def ensemble(probs: dict, weights=WEIGHTS, component_weights=None):
+    """Weighted mean per component; component_weights[c] (if given) replaces weights for c.
+    Window mode passes COMPONENT_WEIGHTS, sample mode does not (same rule as src/inference/ensemble.ts)."""
     out = {}
-    wsum = sum(weights[k] for k in probs)
     for c in H.COMPONENTS:
-        out[c] = sum(weights[k] * np.asarray(probs[k][c], dtype=np.float64) for k in probs) / wsum
+        w = {**weights, **((component_weights or {}).get(c, {}))}
+        wsum = sum(w.get(k, 0.0) for k in probs)
+        if wsum <= 0:
+            w = weights
+            wsum = sum(w.get(k, 0.0) for k in probs)
+        out[c] = sum(w.get(k, 0.0) * np.asarray(probs[k][c], dtype=np.float64) for k in probs) / wsum
     return out
 
 
@@ -163,9 +180,13 @@ def thresholds_from_inner(Xw, Y, seed):
     thr = {}
     for kind in FAMILIES:
         thr[kind] = {c: tune_threshold(1 - oof[kind][c][:, 0], Y[c] > 0) for c in H.COMPONENTS}
-    ens = ensemble(oof)
+    ens = ensemble(oof, WEIGHTS, COMPONENT_WEIGHTS)
+    INNER_OOF.append({"idx": None, "oof": oof, "Y": Y})
     thr["ensemble"] = {c: tune_threshold(1 - ens[c][:, 0], Y[c] > 0) for c in H.COMPONENTS}
     return thr
+
+
+INNER_OOF = []  # inner out-of-fold probabilities (for --dump)
 
 
 def sample_rows(W, idx, stride, offset_by_cycle=True):
@@ -199,7 +220,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--skip-cv", action="store_true")
+    ap.add_argument("--activate", action="store_true", help="make this version the manifest's active one")
+    ap.add_argument("--dump", default=None, help="write inner/outer out-of-fold probabilities to this .npz (analysis)")
     args = ap.parse_args()
+    global LR_MASK
     t0 = time.time()
     out = os.path.abspath(args.out)
     vdir = os.path.join(out, "hydraulic-17", VERSION)
@@ -209,6 +233,7 @@ def main():
     n = len(W)
     Xw, wnames = FE.window_features(W)
     _, snames = FE.sample_features(W[0])
+    LR_MASK = transient_mask(wnames)
     Y = {c: H.class_index(c, labels[c]) for c in H.COMPONENTS}
     print(f"loaded {n} cycles, {Xw.shape[1]} window features, {len(snames)} sample features", flush=True)
 
@@ -220,12 +245,13 @@ def main():
         rows = sample_rows(W, idx, SAMPLE_STRIDE)
         Xs, _ = FE.sample_features(rows)
         Ys = {c: np.repeat(Y[c][idx], [len(range(i % SAMPLE_STRIDE, 60, SAMPLE_STRIDE)) for i in idx]) for c in Y}
-        sm = {k: fit_family(k, Xs, Ys, SAMPLE_HP[k], seed) for k in FAMILIES}
+        sm = {k: fit_family(k, Xs, Ys, SAMPLE_HP[k], seed) for k in SAMPLE_FAMILIES}
         files = {}
         for k in FAMILIES:
             p = os.path.join(outdir, f"{k}.onnx")
             export_family(k, wm[k], Xw.shape[1], p)
             files[k] = p
+        for k in SAMPLE_FAMILIES:
             p = os.path.join(outdir, f"{k}-sample.onnx")
             export_family(k, sm[k], len(snames), p)
             files[f"{k}-sample"] = p
@@ -236,7 +262,7 @@ def main():
     if not args.skip_cv:
         blocks = np.array_split(np.arange(n), args.folds)
         oof_w = {k: {c: np.zeros((n, NCLS[c])) for c in H.COMPONENTS} for k in FAMILIES}
-        oof_s = {k: {c: np.zeros((n * 60, NCLS[c])) for c in H.COMPONENTS} for k in FAMILIES}
+        oof_s = {k: {c: np.zeros((n * 60, NCLS[c])) for c in H.COMPONENTS} for k in SAMPLE_FAMILIES}
         thr_per_cycle = {k: {c: np.zeros(n) for c in H.COMPONENTS} for k in FAMILIES + ["ensemble"]}
         fold_info = []
         for k, te in enumerate(blocks):
@@ -248,9 +274,11 @@ def main():
             srows = (te[:, None] * 60 + np.arange(60)[None, :]).reshape(-1)
             for kind in FAMILIES:
                 pw = predict_family(kind, wm[kind], Xw[te])
-                ps = predict_family(kind, sm[kind], Xs_te)
                 for c in H.COMPONENTS:
                     oof_w[kind][c][te] = pw[c]
+            for kind in SAMPLE_FAMILIES:
+                ps = predict_family(kind, sm[kind], Xs_te)
+                for c in H.COMPONENTS:
                     oof_s[kind][c][srows] = ps[c]
             for kind in FAMILIES + ["ensemble"]:
                 for c in H.COMPONENTS:
@@ -262,10 +290,10 @@ def main():
             })
             print(f"fold {k}: test cycles [{te[0]}, {te[-1] + 1}) thresholds {thr['ensemble']} {time.time() - tf:.1f}s", flush=True)
 
-        def table(probs_by_family, n_rows, per_cycle_thr, ylab):
+        def table(probs_by_family, n_rows, per_cycle_thr, ylab, comp_w=None):
             res = {}
-            for kind in FAMILIES + ["ensemble"]:
-                probs = ensemble(probs_by_family) if kind == "ensemble" else probs_by_family[kind]
+            for kind in list(probs_by_family) + ["ensemble"]:
+                probs = ensemble(probs_by_family, WEIGHTS, comp_w) if kind == "ensemble" else probs_by_family[kind]
                 res[kind] = {}
                 for c in H.COMPONENTS:
                     p = probs[c]
@@ -288,14 +316,19 @@ def main():
                         }
             return res
 
-        cyc_metrics = table(oof_w, n, thr_per_cycle, Y)
+        cyc_metrics = table(oof_w, n, thr_per_cycle, Y, COMPONENT_WEIGHTS)
+        if args.dump:
+            np.savez(args.dump, Y=np.stack([Y[c] for c in H.COMPONENTS], 1),
+                     **{f"outer_{k}_{c}": oof_w[k][c] for k in FAMILIES for c in H.COMPONENTS},
+                     **{f"inner{j}_{k}_{c}": d["oof"][k][c] for j, d in enumerate(INNER_OOF) for k in FAMILIES for c in H.COMPONENTS},
+                     **{f"innerY{j}_{c}": d["Y"][c] for j, d in enumerate(INNER_OOF) for c in H.COMPONENTS})
         smp_metrics = table(oof_s, n * 60, None, {c: np.repeat(Y[c], 60) for c in Y})
         cv = {"protocol": f"{args.folds} contiguous blocks of consecutive cycles (np.array_split of the row order); "
                           f"thresholds tuned per fold by an inner {INNER_FOLDS}-block CV on the training blocks only",
               "folds": fold_info, "metrics": {"cycle": cyc_metrics, "sample": smp_metrics}}
         for level in ["cycle", "sample"]:
             print(f"== {level}")
-            for kind in FAMILIES + ["ensemble"]:
+            for kind in cv["metrics"][level]:
                 for c in H.COMPONENTS:
                     m = cv["metrics"][level][kind][c]
                     print(f"  {kind:8s} {c:12s} fpr={m['fpr']:.4f} recall={m['recall']:.4f} acc={m['accuracy']:.4f} "
@@ -329,7 +362,7 @@ def main():
     os.makedirs(tv_dir, exist_ok=True)
     pick = np.unique(np.linspace(0, n - 1, 32).round().astype(int))
     Xp = Xw[pick]
-    vec = {"profile": "hydraulic-17", "version": VERSION, "sensors": H.SENSORS, "featureNames": wnames,
+    vec = {"profile": "hydraulic-17", "version": VERSION, "families": FAMILIES, "sensors": H.SENSORS, "featureNames": wnames,
            "cases": []}
     probs = {k: predict_family(k, wm[k], Xp) for k in FAMILIES}
     for j, i in enumerate(pick):
@@ -340,19 +373,20 @@ def main():
             "features": [float(v) for v in Xp[j]],
             "probabilities": {k: {c: [float(v) for v in probs[k][c][j]] for c in H.COMPONENTS} for k in FAMILIES},
         })
-    with open(os.path.join(tv_dir, "hydraulic-17-window.json"), "w") as f:
+    # 1.0.0 wrote hydraulic-17-{window,sample}.json (kept for its parity test); later versions are named
+    with open(os.path.join(tv_dir, f"{VERSION}-window.json"), "w") as f:
         json.dump(vec, f)
     srows = np.stack([W[i, (7 * j) % 60, :] for j, i in enumerate(pick)])
     Xsp, _ = FE.sample_features(srows)
-    sprobs = {k: predict_family(k, sm[k], Xsp) for k in FAMILIES}
-    svec = {"profile": "hydraulic-17", "version": VERSION, "sensors": H.SENSORS, "featureNames": snames, "cases": []}
+    sprobs = {k: predict_family(k, sm[k], Xsp) for k in SAMPLE_FAMILIES}
+    svec = {"profile": "hydraulic-17", "version": VERSION, "families": SAMPLE_FAMILIES, "sensors": H.SENSORS, "featureNames": snames, "cases": []}
     for j, i in enumerate(pick):
         svec["cases"].append({
             "cycleIndex": int(i), "second": int((7 * j) % 60),
             "values": [float(v) for v in srows[j]], "features": [float(v) for v in Xsp[j]],
-            "probabilities": {k: {c: [float(v) for v in sprobs[k][c][j]] for c in H.COMPONENTS} for k in FAMILIES},
+            "probabilities": {k: {c: [float(v) for v in sprobs[k][c][j]] for c in H.COMPONENTS} for k in SAMPLE_FAMILIES},
         })
-    with open(os.path.join(tv_dir, "hydraulic-17-sample.json"), "w") as f:
+    with open(os.path.join(tv_dir, f"{VERSION}-sample.json"), "w") as f:
         json.dump(svec, f)
 
     # ---------------- manifest
@@ -369,9 +403,9 @@ def main():
                            "severity": {str(k): v for k, v in H.SEVERITY[c].items()}} for c in H.COMPONENTS},
         "features": {"window": wnames, "sample": snames},
         "models": {k: fileinfo(k, files[k], len(wnames)) for k in FAMILIES},
-        "sampleModels": {k: fileinfo(k, files[f"{k}-sample"], len(snames)) for k in FAMILIES},
-        "ensemble": {"weights": {**WEIGHTS, "adaptive": 0.5}, "thresholds": thr,
-                     "sampleThresholds": {k: {c: SAMPLE_THRESHOLD for c in H.COMPONENTS} for k in FAMILIES + ["ensemble"]}},
+        "sampleModels": {k: fileinfo(k, files[f"{k}-sample"], len(snames)) for k in SAMPLE_FAMILIES},
+        "ensemble": {"weights": {**WEIGHTS, "adaptive": 0.5}, "componentWeights": COMPONENT_WEIGHTS, "thresholds": thr,
+                     "sampleThresholds": {k: {c: SAMPLE_THRESHOLD for c in H.COMPONENTS} for k in SAMPLE_FAMILIES + ["ensemble"]}},
         "adaptive": {
             "window": {"features": [f"{s}.mean" for s in H.SENSORS], "mean": [float(v) for v in cm.mean(axis=0)],
                        "std": [float(max(v, 1e-3)) for v in cm.std(axis=0)]},
@@ -384,7 +418,7 @@ def main():
             "baselineCycles": int(len(base_idx)),
             "hyperparameters": {"window": {k: {kk: (list(vv) if isinstance(vv, tuple) else vv) for kk, vv in v.items()} for k, v in WINDOW_HP.items()},
                                 "sample": {k: {kk: (list(vv) if isinstance(vv, tuple) else vv) for kk, vv in v.items()} for k, v in SAMPLE_HP.items()},
-                                "sampleStride": SAMPLE_STRIDE, "innerFolds": INNER_FOLDS, "maxInnerFpr": MAX_INNER_FPR},
+                                "sampleStride": SAMPLE_STRIDE, "lrFeatures": int(LR_MASK.sum()), "innerFolds": INNER_FOLDS, "maxInnerFpr": MAX_INNER_FPR},
             "libraries": {"python": platform.python_version(), "numpy": np.__version__, "sklearn": sklearn.__version__,
                           "xgboost": xgb.__version__},
         },
@@ -398,7 +432,8 @@ def main():
         manifest["versions"] = [v for v in old.get("versions", []) if v.get("version") != VERSION]
         manifest["active"] = old.get("active", VERSION) if any(v["version"] == old.get("active") for v in manifest["versions"]) else VERSION
     manifest["versions"].append(version)
-    manifest["active"] = VERSION
+    if args.activate or not manifest["versions"][:-1]:
+        manifest["active"] = VERSION
     with open(mpath, "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")

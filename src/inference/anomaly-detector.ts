@@ -20,7 +20,8 @@
  *   Otherwise a WindowError explains what is missing. Values must be finite numbers.
  * - DetectionResult.components[c].probability = P(component degraded); `condition` is the predicted
  *   condition value (healthy value when not degraded); `votes` holds rf / xgb / helm / adaptive.
- * - Flags switch models off; at least one of rf / xgb / helm must stay on.
+ * - Flags switch models off; at least one of rf / xgb / helm must stay on. `lr` (versions >= 1.1.0,
+ *   window mode only; accumulator weight in the window ensemble) is used when the version has it.
  */
 import { adaptiveStep, initialAdaptiveState, type AdaptiveConfig, type AdaptiveState } from './adaptive.js';
 import { COMPONENTS, FAMILIES, combine, type ComponentName, type ComponentResult, type EnsembleConfig, type Family, type Severity } from './ensemble.js';
@@ -54,6 +55,8 @@ export interface DetectorFlags {
   rf?: boolean;
   xgb?: boolean;
   helm?: boolean;
+  /** logistic-regression family (window models of versions that have one); default on */
+  lr?: boolean;
   adaptive?: boolean;
 }
 
@@ -101,7 +104,7 @@ export class AnomalyDetector {
   static async load(opts: DetectorOptions): Promise<AnomalyDetector> {
     const manifest = await readManifest(opts.modelsDir);
     const v = selectVersion(manifest, opts.version);
-    const flags: Required<DetectorFlags> = { rf: true, xgb: true, helm: true, adaptive: true, ...stripUndefined(opts.flags ?? {}) };
+    const flags: Required<DetectorFlags> = { rf: true, xgb: true, helm: true, lr: true, adaptive: true, ...stripUndefined(opts.flags ?? {}) };
     return AnomalyDetector.fromVersion(opts.modelsDir, v, flags, {
       window: v.models,
       sample: v.sampleModels,
@@ -115,8 +118,8 @@ export class AnomalyDetector {
     v: ManifestVersion,
     flags: Required<DetectorFlags>,
     opts: {
-      window: Record<Family, { path: string; sha256: string }>;
-      sample: Record<Family, { path: string; sha256: string }>;
+      window: Partial<Record<Family, { path: string; sha256: string }>>;
+      sample: Partial<Record<Family, { path: string; sha256: string }>>;
       thresholds?: Thresholds;
       minPresent?: number;
     },
@@ -124,7 +127,7 @@ export class AnomalyDetector {
     if (!flags.rf && !flags.xgb && !flags.helm) throw new Error('AnomalyDetector: at least one of rf, xgb, helm must be enabled');
     if (v.sensors.length !== SENSORS.length || v.sensors.some((s, i) => s.id !== SENSORS[i]))
       throw new Error(`manifest version ${v.version}: sensors differ from the ${v.profile} extractor`);
-    const enabled = { rf: flags.rf, xgb: flags.xgb, helm: flags.helm };
+    const enabled = { rf: flags.rf, xgb: flags.xgb, helm: flags.helm, lr: flags.lr };
     const classes = classCounts(v);
     const windowModels = await ModelSet.open(modelsDir, opts.window, WINDOW_FEATURE_NAMES.length, classes, enabled);
     let sampleModels: ModelSet;
@@ -142,6 +145,8 @@ export class AnomalyDetector {
     const e = this.manifest.ensemble;
     return {
       weights: e.weights,
+      // per-component weights belong to the window ensemble (the sample models have no lr)
+      componentWeights: mode === 'window' ? e.componentWeights : undefined,
       thresholds: mode === 'window' ? e.thresholds : e.sampleThresholds,
       components: this.manifest.components as EnsembleConfig['components'],
     };

@@ -63,6 +63,27 @@ describe('ensemble vote', () => {
     expect(r.votes.adaptive).toEqual({ weight: 0.5, anomaly: true, score: 0.8 });
   });
 
+  it('given per-component weights (accumulator: lr 0.75, xgb 0.25), then that component uses them and the others the global weights', () => {
+    const cw: EnsembleConfig = {
+      ...cfg,
+      weights: { ...cfg.weights, lr: 0 },
+      componentWeights: { accumulator: { rf: 0, xgb: 0.25, helm: 0, lr: 0.75 } },
+      thresholds: { ...cfg.thresholds, lr: t(0.5) },
+    };
+    const lr = { ...healthy(), accumulator: [0.2, 0, 0.8, 0], valve: [0, 1, 0, 0] };
+    const r = combine(cw, { probabilities: { rf: healthy(), xgb: healthy(), helm: healthy(), lr } });
+    expect(r.components.accumulator.probability).toBeCloseTo(0.6, 10); // 1 - (0.25*1 + 0.75*0.2)
+    expect(r.components.accumulator).toMatchObject({ degraded: false, condition: 130 }); // 0.6 < 0.7
+    expect(r.components.valve.probability).toBeCloseTo(0, 10); // lr has global weight 0
+    expect(r.votes.lr).toEqual({ weight: 0, anomaly: true, score: expect.closeTo(1, 6) });
+    // lr switched off: the accumulator falls back to xgb alone among the enabled models
+    const off = combine(cw, { probabilities: { rf: healthy(), xgb: { ...healthy(), accumulator: [0.1, 0.9, 0, 0] }, helm: healthy() } });
+    expect(off.components.accumulator).toMatchObject({ degraded: true, condition: 115 });
+    // only models with component weight 0 on: the global weights apply
+    const glob = combine(cw, { probabilities: { rf: { ...healthy(), accumulator: [0, 1, 0, 0] }, helm: healthy() } });
+    expect(glob.components.accumulator.probability).toBeCloseTo(0.4 / 0.6, 10);
+  });
+
   it('refuses to vote with every supervised model off', () => {
     expect(() => combine(cfg, { probabilities: {} })).toThrow(/no supervised model/);
   });

@@ -1,6 +1,9 @@
 /**
  * Weighted ensemble vote (pure). Per component c with condition list C_c (healthy first):
- *   p_ens = sum_k w_k p_k / sum_k w_k over the enabled supervised models k in {rf, xgb, helm}
+ *   p_ens = sum_k w_ck p_k / sum_k w_ck over the enabled supervised models k in {rf, xgb, helm, lr}
+ *   w_ck = componentWeights[c][k] if given (window mode of versions >= 1.1.0), else weights[k]
+ *   (0 when absent); if the enabled models' weights sum to 0 for c, the global weights, then equal
+ *   weights, are used
  *   probability (P degraded) = 1 - p_ens[healthy]
  *   degraded = probability >= threshold_c
  *   condition = degraded ? C_c[argmax over the degraded classes of p_ens] : healthy
@@ -12,7 +15,8 @@
  */
 export const COMPONENTS = ['cooler', 'valve', 'pump', 'accumulator'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
-export const FAMILIES = ['rf', 'xgb', 'helm'] as const;
+/** Supervised model families. 'lr' (hierarchical logistic regression) exists from hydraulic-17-1.1.0 on, window mode only. */
+export const FAMILIES = ['rf', 'xgb', 'helm', 'lr'] as const;
 export type Family = (typeof FAMILIES)[number];
 export type Severity = 'none' | 'low' | 'medium' | 'high' | 'critical';
 const SEVERITY_RANK: Record<Severity, number> = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };
@@ -29,10 +33,14 @@ export interface Vote {
   score: number;
 }
 
+type ThresholdSet = Record<ComponentName, number>;
+
 export interface EnsembleConfig {
-  weights: Record<Family | 'adaptive', number>;
+  weights: Record<'rf' | 'xgb' | 'helm' | 'adaptive', number> & { lr?: number };
+  /** per component, per family: overrides `weights` for that component (absent = `weights`) */
+  componentWeights?: Partial<Record<ComponentName, Partial<Record<Family, number>>>>;
   /** per family and 'ensemble': component -> threshold on P(degraded) */
-  thresholds: Record<Family | 'ensemble', Record<ComponentName, number>>;
+  thresholds: Record<'rf' | 'xgb' | 'helm' | 'ensemble', ThresholdSet> & { lr?: ThresholdSet };
   components: Record<ComponentName, { conditions: number[]; severity: Record<string, Severity> }>;
 }
 
@@ -65,7 +73,14 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
   const on = FAMILIES.filter((f) => input.probabilities[f] !== undefined);
   if (on.length === 0) throw new Error('ensemble: no supervised model is enabled');
   const thr = on.length === 1 ? cfg.thresholds[on[0]] : cfg.thresholds.ensemble;
-  const wsum = on.reduce((s, f) => s + cfg.weights[f], 0);
+  if (!thr) throw new Error(`ensemble: no thresholds for ${on[0]}`);
+  const globalW = (f: Family) => cfg.weights[f] ?? 0;
+  const weightsFor = (c: ComponentName): ((f: Family) => number) => {
+    const cw = cfg.componentWeights?.[c];
+    const w = cw ? (f: Family) => cw[f] ?? globalW(f) : globalW;
+    if (on.reduce((s, f) => s + w(f), 0) > 0) return w;
+    return on.reduce((s, f) => s + globalW(f), 0) > 0 ? globalW : () => 1;
+  };
   const components = {} as Record<ComponentName, ComponentResult>;
   const pEns = {} as Record<ComponentName, number[]>;
   let affected: ComponentName | null = null;
@@ -75,10 +90,12 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
   for (const c of COMPONENTS) {
     const K = cfg.components[c].conditions.length;
     const p = new Array<number>(K).fill(0);
+    const w = weightsFor(c);
+    const wsum = on.reduce((s, f) => s + w(f), 0);
     for (const f of on) {
       const pf = input.probabilities[f]![c];
       if (pf.length !== K) throw new Error(`ensemble: ${f}/${c} has ${pf.length} classes, expected ${K}`);
-      for (let k = 0; k < K; k++) p[k] += (cfg.weights[f] * pf[k]) / wsum;
+      for (let k = 0; k < K; k++) p[k] += (w(f) * pf[k]) / wsum;
     }
     pEns[c] = p;
     const probability = clamp01(1 - p[0]);
@@ -101,12 +118,13 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
   for (const f of on) {
     let anomaly = false;
     let score = 0;
+    const own = cfg.thresholds[f];
     for (const c of COMPONENTS) {
       const pd = clamp01(1 - input.probabilities[f]![c][0]);
       score = Math.max(score, pd);
-      if (pd >= cfg.thresholds[f][c]) anomaly = true;
+      if (own && pd >= own[c]) anomaly = true;
     }
-    votes[f] = { weight: cfg.weights[f], anomaly, score };
+    votes[f] = { weight: globalW(f), anomaly, score };
   }
   const ad = input.adaptive ?? null;
   if (ad) votes.adaptive = { weight: cfg.weights.adaptive, anomaly: ad.anomaly, score: ad.score };

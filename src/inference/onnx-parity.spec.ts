@@ -1,28 +1,52 @@
 /** @jest-environment ./src/inference/ort-jest-environment.cjs */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { AnomalyDetector } from './anomaly-detector.js';
 import { COMPONENTS, FAMILIES, combine } from './ensemble.js';
 import { SENSORS } from './features/hydraulic-17.js';
-import { loadVectors, MODELS_DIR, toColumns, type SampleVector, type WindowVector } from './test-support.js';
+import { readManifest } from './registry.js';
+import { MODELS_DIR, toColumns } from './test-support.js';
 
-let det: AnomalyDetector;
-beforeAll(async () => {
-  det = await AnomalyDetector.load({ modelsDir: MODELS_DIR });
-});
-afterAll(async () => det?.close());
+interface Vectors {
+  version: string;
+  featureNames: string[];
+  cases: Array<{ features: number[]; window?: number[][]; values?: number[]; probabilities: Record<string, Record<string, number[]>> }>;
+}
 
-describe('ONNX parity: onnxruntime-node vs the Python libraries (predict_proba)', () => {
+/** hydraulic-17-1.0.0 wrote models/test-vectors/hydraulic-17-{mode}.json; later versions <version>-{mode}.json. */
+function vectorsOf(version: string, mode: 'window' | 'sample'): Vectors {
+  const named = path.join(MODELS_DIR, 'test-vectors', `${version}-${mode}.json`);
+  const file = existsSync(named) ? named : path.join(MODELS_DIR, 'test-vectors', `hydraulic-17-${mode}.json`);
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+const manifestVersions = (() => {
+  const m = JSON.parse(readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8')) as { versions: Array<{ version: string }> };
+  return m.versions.map((v) => v.version);
+})();
+
+describe.each(manifestVersions)('ONNX parity of %s: onnxruntime-node vs the Python libraries (predict_proba)', (version) => {
+  let det: AnomalyDetector;
+  beforeAll(async () => {
+    det = await AnomalyDetector.load({ modelsDir: MODELS_DIR, version });
+  });
+  afterAll(async () => det?.close());
+
   for (const mode of ['window', 'sample'] as const) {
     it(`given the committed ${mode} vectors, when every model runs in ORT, then |diff| < 1e-5`, async () => {
-      const vec = loadVectors<WindowVector | SampleVector>(mode);
+      const vec = vectorsOf(version, mode);
       expect(vec.version).toBe(det.version);
       const F = vec.featureNames.length;
       const n = vec.cases.length;
       const x = new Float32Array(n * F);
       vec.cases.forEach((c, i) => x.set(c.features, i * F));
       const out = await det.runAll(mode === 'window' ? det.models.window : det.models.sample, x, n);
+      const v = det.manifest;
+      const fams = FAMILIES.filter((f) => (mode === 'window' ? v.models : v.sampleModels)[f] !== undefined);
+      expect(Object.keys(out).sort()).toEqual([...fams].sort());
       let max = 0;
-      for (const f of FAMILIES)
+      for (const f of fams)
         for (const c of COMPONENTS) {
           const got = out[f]![c];
           const K = got.length / n;
@@ -33,13 +57,18 @@ describe('ONNX parity: onnxruntime-node vs the Python libraries (predict_proba)'
   }
 
   it('given a raw window, when scored end to end, then the result is the ensemble of the Python probabilities', async () => {
-    const vec = loadVectors<WindowVector>('window');
+    const vec = vectorsOf(version, 'window');
     const c = vec.cases[vec.cases.length - 1];
     const t0 = Date.parse('2026-01-01T00:00:00Z');
-    const samples = c.window.map((row, s) => ({ ts: new Date(t0 + s * 1000).toISOString(), values: Object.fromEntries(SENSORS.map((id, j) => [id, row[j]])) }));
+    const samples = c.window!.map((row, s) => ({ ts: new Date(t0 + s * 1000).toISOString(), values: Object.fromEntries(SENSORS.map((id, j) => [id, row[j]])) }));
     const { result, state } = await det.scoreWindow(samples);
     const expected = combine(
-      { weights: det.manifest.ensemble.weights, thresholds: det.manifest.ensemble.thresholds, components: det.manifest.components as never },
+      {
+        weights: det.manifest.ensemble.weights,
+        componentWeights: det.manifest.ensemble.componentWeights,
+        thresholds: det.manifest.ensemble.thresholds,
+        components: det.manifest.components as never,
+      },
       { probabilities: c.probabilities as never, adaptive: null },
     );
     for (const comp of COMPONENTS) {
@@ -53,16 +82,24 @@ describe('ONNX parity: onnxruntime-node vs the Python libraries (predict_proba)'
     // same window via the batch path and the column path
     const batch = await det.scoreWindows([samples, samples]);
     expect(batch.results[0].components).toEqual(result.components);
-    const cols = await det.scoreColumns([toColumns(c.window)]);
+    const cols = await det.scoreColumns([toColumns(c.window!)]);
     expect(cols.results[0].components).toEqual(result.components);
   });
 
   it('given one sample row, when scored, then sample models answer in mode sample', async () => {
-    const vec = loadVectors<SampleVector>('sample');
-    const values = Object.fromEntries(SENSORS.map((id, j) => [id, vec.cases[0].values[j]]));
+    const vec = vectorsOf(version, 'sample');
+    const values = Object.fromEntries(SENSORS.map((id, j) => [id, vec.cases[0].values![j]]));
     const { result } = await det.scoreSample(values);
     expect(result.mode).toBe('sample');
     expect(Object.keys(result.votes).sort()).toEqual(['adaptive', 'helm', 'rf', 'xgb']);
     await expect(det.scoreSample({ ...values, PS1: Number.NaN })).rejects.toThrow(/PS1/);
+  });
+});
+
+describe('model versions in the manifest', () => {
+  it('given the committed manifest, when read, then every version has parity vectors and 1.0.0 is still present', async () => {
+    const m = await readManifest(MODELS_DIR);
+    expect(m.versions.map((v) => v.version)).toContain('hydraulic-17-1.0.0');
+    for (const v of m.versions) for (const mode of ['window', 'sample'] as const) expect(vectorsOf(v.version, mode).version).toBe(v.version);
   });
 });

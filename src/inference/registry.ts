@@ -32,8 +32,10 @@ const fileSpec = z.object({
   inputShape: z.tuple([z.number(), z.number().int().positive()]).optional(),
   outputs: componentRecord(z.string()).optional(),
 });
-const familyFiles = z.object({ rf: fileSpec, xgb: fileSpec, helm: fileSpec });
-const thresholds = z.object({ rf: thresholdSet, xgb: thresholdSet, helm: thresholdSet, ensemble: thresholdSet });
+// lr: optional (hydraulic-17-1.1.0 on, window models only)
+const familyFiles = z.object({ rf: fileSpec, xgb: fileSpec, helm: fileSpec, lr: fileSpec.optional() });
+const thresholds = z.object({ rf: thresholdSet, xgb: thresholdSet, helm: thresholdSet, lr: thresholdSet.optional(), ensemble: thresholdSet });
+const familyWeights = z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), lr: z.number().min(0) }).partial();
 const channel = z.object({ features: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number().positive()) });
 const severity = z.enum(['none', 'low', 'medium', 'high', 'critical']);
 
@@ -50,7 +52,9 @@ export const manifestVersionSchema = z.object({
   models: familyFiles,
   sampleModels: familyFiles,
   ensemble: z.object({
-    weights: z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), adaptive: z.number().min(0) }),
+    weights: z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), lr: z.number().min(0).optional(), adaptive: z.number().min(0) }),
+    /** per-component weights of the window ensemble (override `weights` for that component) */
+    componentWeights: componentRecord(familyWeights).partial().optional(),
     thresholds,
     sampleThresholds: thresholds,
   }),
@@ -158,6 +162,7 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 
 export type Probabilities = Record<ComponentName, Float32Array>;
 type OpenSession = { session: ort.InferenceSession; input: string; outputs: Record<ComponentName, string> };
+type FileRef = { path: string; sha256: string; input?: string; outputs?: Record<ComponentName, string> };
 
 /** The sessions of one model set (window or sample models of one version or CV fold). */
 export class ModelSet {
@@ -169,10 +174,10 @@ export class ModelSet {
 
   static async open(
     modelsDir: string,
-    files: Record<Family, { path: string; sha256: string; input?: string; outputs?: Record<ComponentName, string> }>,
+    files: Partial<Record<Family, FileRef>>,
     nFeatures: number,
     classes: Record<ComponentName, number>,
-    enabled: Record<Family, boolean>,
+    enabled: Partial<Record<Family, boolean>>,
   ): Promise<ModelSet> {
     const sessions: Partial<Record<Family, OpenSession>> = {};
     try {
@@ -187,14 +192,14 @@ export class ModelSet {
   private static async openInto(
     sessions: Partial<Record<Family, OpenSession>>,
     modelsDir: string,
-    files: Record<Family, { path: string; sha256: string; input?: string; outputs?: Record<ComponentName, string> }>,
+    files: Partial<Record<Family, FileRef>>,
     nFeatures: number,
     classes: Record<ComponentName, number>,
-    enabled: Record<Family, boolean>,
+    enabled: Partial<Record<Family, boolean>>,
   ): Promise<void> {
     for (const f of FAMILIES) {
-      if (!enabled[f]) continue;
       const spec = files[f];
+      if (!enabled[f] || !spec) continue; // a family the version does not have (e.g. lr before 1.1.0)
       const file = path.resolve(modelsDir, spec.path);
       const bytes = await readVerified(modelsDir, spec);
       let session: ort.InferenceSession;

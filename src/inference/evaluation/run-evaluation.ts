@@ -23,9 +23,11 @@ import { confusionSvg } from './confusion-svg.js';
 import { componentMetrics, type ComponentMetrics } from './metrics.js';
 import { loadUci, type UciData } from './uci-data.js';
 
-export const CONFIGS = ['ensemble', 'rf', 'xgb', 'helm'] as const;
+/** 'ensemble' and every model family alone; a family the version lacks (lr before 1.1.0, lr in
+ * sample mode) is left out of that table. */
+export const CONFIGS = ['ensemble', 'rf', 'xgb', 'helm', 'lr'] as const;
 export type Config = (typeof CONFIGS)[number];
-type Table = Record<Config, Record<ComponentName, ComponentMetrics>>;
+type Table = Partial<Record<Config, Record<ComponentName, ComponentMetrics>>>;
 
 export interface EvaluationOptions {
   dataDir: string;
@@ -59,7 +61,12 @@ interface Part {
 }
 
 function flagsAll() {
-  return { rf: true, xgb: true, helm: true, adaptive: true };
+  return { rf: true, xgb: true, helm: true, lr: true, adaptive: true };
+}
+
+/** configurations that can be scored with the given per-family probabilities */
+function configsOf(p: Partial<Record<Family, Probabilities>>): Config[] {
+  return CONFIGS.filter((k) => k === 'ensemble' || p[k] !== undefined);
 }
 
 function subset(p: Partial<Record<Family, Probabilities>>, cfg: Config): Partial<Record<Family, Probabilities>> {
@@ -69,7 +76,7 @@ function subset(p: Partial<Record<Family, Probabilities>>, cfg: Config): Partial
 /** Decides every row for one configuration; returns predicted class indices per component. */
 function decide(v: ManifestVersion, ec: EnsembleConfig, probs: Partial<Record<Family, Probabilities>>, n: number, cfg: Config): Record<ComponentName, Int8Array> {
   const out = Object.fromEntries(COMPONENTS.map((c) => [c, new Int8Array(n)])) as Record<ComponentName, Int8Array>;
-  const fams = (cfg === 'ensemble' ? FAMILIES : [cfg]) as Family[];
+  const fams = (cfg === 'ensemble' ? FAMILIES.filter((f) => probs[f] !== undefined) : [cfg]) as Family[];
   for (let i = 0; i < n; i++) {
     const row: Partial<Record<Family, Record<ComponentName, Float32Array>>> = {};
     for (const f of fams) {
@@ -104,7 +111,7 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationRepor
     for (const f of cv.folds) {
       const file = (name: string) => f.files[name];
       const det = await AnomalyDetector.fromVersion(opts.modelsDir, v, flagsAll(), {
-        window: { rf: file('rf'), xgb: file('xgb'), helm: file('helm') },
+        window: { rf: file('rf'), xgb: file('xgb'), helm: file('helm'), ...(f.files.lr ? { lr: file('lr') } : {}) },
         sample: { rf: file('rf-sample'), xgb: file('xgb-sample'), helm: file('helm-sample') },
         thresholds: f.thresholds,
       });
@@ -120,8 +127,10 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationRepor
     const bad = yTrue[c].findIndex((x) => x < 0);
     if (bad >= 0) throw new Error(`profile.txt row ${bad + 1}: ${c} condition ${labels[c][bad]} is not one of ${v.components[c].conditions.join('/')}`);
   }
-  const predCycle = Object.fromEntries(CONFIGS.map((k) => [k, Object.fromEntries(COMPONENTS.map((c) => [c, new Int8Array(n)]))])) as Record<Config, Record<ComponentName, Int8Array>>;
-  const predSample = Object.fromEntries(CONFIGS.map((k) => [k, Object.fromEntries(COMPONENTS.map((c) => [c, new Int8Array(n * 60)]))])) as Record<Config, Record<ComponentName, Int8Array>>;
+  const predCycle: Partial<Record<Config, Record<ComponentName, Int8Array>>> = {};
+  const predSample: Partial<Record<Config, Record<ComponentName, Int8Array>>> = {};
+  const slot = (pred: Partial<Record<Config, Record<ComponentName, Int8Array>>>, k: Config, len: number) =>
+    (pred[k] ??= Object.fromEntries(COMPONENTS.map((c) => [c, new Int8Array(len)])) as Record<ComponentName, Int8Array>);
   let tWin = 0, tSmp = 0;
   for (const part of parts) {
     const m = part.end - part.start;
@@ -142,21 +151,23 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationRepor
     t = performance.now();
     const ps = await part.det.runAll(part.det.models.sample, xs, m * 60);
     tSmp += performance.now() - t;
-    for (const k of CONFIGS) {
+    for (const k of configsOf(pw)) {
       const dw = decide(v, part.det.ensembleConfig('window'), subset(pw, k), m, k);
+      for (const c of COMPONENTS) slot(predCycle, k, n)[c].set(dw[c], part.start);
+    }
+    for (const k of configsOf(ps)) {
       const ds = decide(v, part.det.ensembleConfig('sample'), subset(ps, k), m * 60, k);
-      for (const c of COMPONENTS) {
-        predCycle[k][c].set(dw[c], part.start);
-        predSample[k][c].set(ds[c], part.start * 60);
-      }
+      for (const c of COMPONENTS) slot(predSample, k, n * 60)[c].set(ds[c], part.start * 60);
     }
     log(`  cycles [${part.start}, ${part.end}) scored`);
   }
   for (const p of parts) await p.det.close();
 
   const ySample = Object.fromEntries(COMPONENTS.map((c) => [c, Int8Array.from({ length: n * 60 }, (_, i) => yTrue[c][Math.floor(i / 60)])])) as Record<ComponentName, Int8Array>;
-  const table = (pred: Record<Config, Record<ComponentName, Int8Array>>, y: Record<ComponentName, Int8Array>): Table =>
-    Object.fromEntries(CONFIGS.map((k) => [k, Object.fromEntries(COMPONENTS.map((c) => [c, componentMetrics(y[c], pred[k][c], v.components[c].conditions.length)]))])) as Table;
+  const table = (pred: Partial<Record<Config, Record<ComponentName, Int8Array>>>, y: Record<ComponentName, Int8Array>): Table =>
+    Object.fromEntries(
+      CONFIGS.filter((k) => pred[k]).map((k) => [k, Object.fromEntries(COMPONENTS.map((c) => [c, componentMetrics(y[c], pred[k]![c], v.components[c].conditions.length)]))]),
+    ) as Table;
 
   // adaptive vote, replayed over the cycles in order as one equipment
   let st = initialAdaptiveState(v.version);
@@ -195,7 +206,7 @@ export async function evaluate(opts: EvaluationOptions): Promise<EvaluationRepor
     svg,
     confusionSvg(
       `${v.version} on ${path.basename(path.resolve(opts.dataDir))} — ensemble, whole cycles (${report.protocol}); rows true, columns predicted`,
-      COMPONENTS.map((c) => ({ title: c, labels: v.components[c].conditions, matrix: cycle.ensemble[c].confusion })),
+      COMPONENTS.map((c) => ({ title: c, labels: v.components[c].conditions, matrix: cycle.ensemble![c].confusion })),
     ),
   );
   return report;
@@ -207,9 +218,9 @@ export function formatReport(r: EvaluationReport): string {
   const lines: string[] = [`model ${r.version}, ${r.cycles} cycles, protocol ${r.protocol}`];
   for (const level of ['cycle', 'sample'] as const) {
     lines.push('', `${level === 'cycle' ? 'whole cycles' : 'single samples'}         FPR%  recall%  acc%   macroF1  condAcc%`);
-    for (const k of CONFIGS)
+    for (const k of CONFIGS.filter((x) => r[level][x]))
       for (const c of COMPONENTS) {
-        const m = r[level][k][c];
+        const m = r[level][k]![c];
         lines.push(`  ${k.padEnd(9)} ${c.padEnd(12)} ${pct(m.fpr)} ${pct(m.recall)} ${pct(m.accuracy)}  ${m.macroF1.toFixed(4)}  ${pct(m.conditionAccuracy)}`);
       }
   }
