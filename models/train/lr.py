@@ -84,7 +84,8 @@ class HierLR:
         p = self.params32()
         X = np.asarray(X, dtype=np.float32)
         Z = ((X - p["mu"]) * p["inv_sd"]).astype(np.float32)
-        S = 1.0 / (1.0 + np.exp(-(Z @ p["Wb"] + p["bb"]).astype(np.float64)))
+        with np.errstate(over="ignore"):  # exp(large) = inf -> s = 0, as in ORT's Sigmoid
+            S = 1.0 / (1.0 + np.exp(-(Z @ p["Wb"] + p["bb"]).astype(np.float64)))
         out = {}
         for i, c in enumerate(self.components):
             L = (Z @ p["V"][c] + p["d"][c]).astype(np.float64)
