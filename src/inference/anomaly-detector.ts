@@ -23,6 +23,7 @@
  * - Flags switch models off; at least one of rf / xgb / helm must stay on. `lr` (versions >= 1.1.0,
  *   window mode only; accumulator weight in the window ensemble) is used when the version has it.
  */
+import { metrics } from '../observability/metrics.js';
 import { adaptiveStep, initialAdaptiveState, type AdaptiveConfig, type AdaptiveState } from './adaptive.js';
 import { COMPONENTS, FAMILIES, combine, type ComponentName, type ComponentResult, type EnsembleConfig, type Family, type Severity } from './ensemble.js';
 import { SAMPLE_FEATURE_NAMES, SENSORS, WINDOW_FEATURE_NAMES, sampleFeatures, windowFeatures } from './features/hydraulic-17.js';
@@ -213,7 +214,13 @@ export class AnomalyDetector {
   /** Raw per-model probabilities for n feature rows (used by evaluation and parity tests). */
   async runAll(set: ModelSet, x: Float32Array, n: number): Promise<Partial<Record<Family, Probabilities>>> {
     const out: Partial<Record<Family, Probabilities>> = {};
-    for (const f of FAMILIES) if (set.has(f)) out[f] = await set.run(f, x, n);
+    for (const f of FAMILIES) {
+      if (!set.has(f)) continue;
+      // One observation per model call (a batch of n rows counts once).
+      const stop = metrics.modelInferenceDuration.startTimer({ model: f });
+      out[f] = await set.run(f, x, n);
+      stop();
+    }
     return out;
   }
 
