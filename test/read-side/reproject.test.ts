@@ -22,8 +22,8 @@ const START = Date.parse('2026-03-01T00:00:00Z');
 const CANDIDATE = 'candidate-test';
 
 /**
- * A temporary registry holding the real active version and a candidate that differs only in ensemble weights and
- * thresholds (same ONNX files, linked): enough to make two versions disagree on some windows.
+ * A temporary registry holding the real versions and a candidate copied from the active one with other ensemble
+ * weights and thresholds (same ONNX files, linked).
  */
 async function registryWithCandidate(): Promise<{ dir: string; base: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'models-'));
@@ -31,9 +31,12 @@ async function registryWithCandidate(): Promise<{ dir: string; base: string }> {
   const active = manifest.versions.find((v: { version: string }) => v.version === manifest.active);
   const candidate = structuredClone(active);
   candidate.version = CANDIDATE;
-  candidate.ensemble.weights = { ...candidate.ensemble.weights, helm: 0, adaptive: candidate.ensemble.weights.adaptive * 3 };
+  // A deliberately strict candidate: H-ELM alone decides, and only at P(degraded) = 1. It must disagree with the
+  // active version wherever that one names a component.
+  candidate.ensemble.weights = { ...candidate.ensemble.weights, rf: 0, xgb: 0, helm: 1 };
+  delete candidate.ensemble.componentWeights;
   for (const t of Object.values(candidate.ensemble.thresholds) as Record<string, unknown>[]) {
-    for (const [k, v] of Object.entries(t)) if (typeof v === 'number') t[k] = Math.min(0.95, v * 1.5);
+    for (const k of Object.keys(t)) if (typeof t[k] === 'number') t[k] = 1;
   }
   manifest.versions.push(candidate);
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
@@ -117,5 +120,12 @@ describe.each(BACKENDS)('re-projection with model versions on %s', (backend) => 
     );
     expect(trend.source).toBe('reprojection');
     expect(trend.buckets[0]!.total).toBe(candidate.windows.filter((w) => w.isAnomaly).length);
+    const baseTrend = await new GetAnomalyTrendHandler(t.database).execute(
+      new GetAnomalyTrendQuery('rig-1', resolveTrendParams({ bucket: '1h', model_version: registry.base, from: '2026-03-01T00:00:00Z', to: '2026-03-01T01:00:00Z' })),
+    );
+    expect(baseTrend.source).toBe('reprojection');
+    const flagged = base.windows.filter((w) => w.isAnomaly).length;
+    expect(flagged).toBeGreaterThan(0);
+    expect(baseTrend.buckets[0]!.total).toBe(flagged);
   });
 });

@@ -23,7 +23,8 @@ export class GetAnomalyTrendHandler implements IQueryHandler<GetAnomalyTrendQuer
     let source = params.source ?? 'live';
     if (!params.source && version) {
       // A version asked for by name: its re-projection when one exists, else what production recorded with it.
-      const re = await sql<{ found: boolean }>`select exists (select 1 from anomaly_trend_hourly
+      // (Checked on the windows, not the rollup: a re-projection that flagged nothing still exists.)
+      const re = await sql<{ found: boolean }>`select exists (select 1 from anomaly_trend_windows
         where system_id = ${systemId} and model_version = ${version} and source = 'reprojection') as found`.execute(db);
       if (re.rows[0]?.found) source = 'reprojection';
     }
