@@ -17,7 +17,8 @@ const ROWS = 15_000;
 /** The built service (dist/src/main.js) as a child process with its JSON log lines. */
 function startService(env: Record<string, string>) {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), ...env },
+    // ENV_FILE: a developer's .env in the repository must not change what the test runs.
+    env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent/.env', HOST: '127.0.0.1', PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, any>[] = [];
@@ -123,4 +124,33 @@ describe.each(BACKENDS)('graceful shutdown of the built service (%s)', (backend)
       await database.close();
     }
   }, 240_000);
+});
+
+describe('start-up configuration checks of the built service', () => {
+  it('refuses server mode without API keys or AUTH=off: exit 78 with a message naming API_KEYS', async () => {
+    const service = startService({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/none', AUTH: '' });
+    const { code } = await service.exited;
+    expect(code).toBe(78);
+    expect(service.lines.find((l) => l.level === 'fatal')?.msg).toMatch(/API_KEYS is not set/);
+  });
+
+  it('reads settings from a .env file (ENV_FILE), with the environment taking precedence', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/envfile-`);
+    try {
+      await writeFile(`${dir}/.env`, 'AUTH=on\nAPI_KEYS=broken-entry\nLOG_LEVEL=debug\n');
+      // API_KEYS from the file is malformed: the service must fail on it (proof the file was read)...
+      const fromFile = startService({ ENV_FILE: `${dir}/.env`, DATA_DIR: `${dir}/data`, AUTH: '' });
+      expect((await fromFile.exited).code).toBe(78);
+      expect(fromFile.lines.find((l) => l.level === 'fatal')?.msg).toMatch(/API_KEYS entry 1/);
+      // ...unless the environment sets it: AUTH=off from the environment wins over AUTH=on in the file.
+      const fromEnv = startService({ ENV_FILE: `${dir}/.env`, DATA_DIR: `${dir}/data2`, AUTH: 'off' });
+      await fromEnv.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('listening on'));
+      fromEnv.child.kill('SIGTERM');
+      expect((await fromEnv.exited).code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
