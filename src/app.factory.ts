@@ -11,7 +11,6 @@ import type { AppConfig } from './config/config.schema.js';
 import { authenticateHook, type AuthenticatedRequest } from './http/auth/authenticate.hook.js';
 import { resolveKeyring, type Keyring } from './http/auth/keyring.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
-import { sendProblem } from './http/problem.filter.js';
 import { ProblemError } from './http/problem.js';
 import type { RateLimitBucket } from './http/rate-limit.js';
 import { RouteTable } from './http/route-table.js';
@@ -107,7 +106,7 @@ export async function createApp(
     abortOnError: false,
   });
   registerDocsPage(fastify);
-  // Errors raised by Fastify itself (body parsing, limits) and unknown routes get problem+json too.
-  fastify.setErrorHandler((error, request, reply) => sendProblem(reply, request, error));
+  // Errors raised by Fastify itself (body parsing, limits, rate limit) reach Nest's error handler, installed at
+  // init, which passes them to the global ProblemFilter: problem+json like every other error.
   return app;
 }
