@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { v4 as uuidv4 } from 'uuid';
 import { comparePositions, type EventStore, type NewEvent, type Position } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
@@ -12,6 +12,9 @@ import type { WindowScorer } from '../../src/inference/window-scorer.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { FakeScorer } from '../jobs/fake-scorer.js';
 import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+
+// PostgreSQL visibility waits for the oldest running transaction on the (shared) server: allow for a loaded machine.
+jest.setTimeout(300_000);
 
 const T0 = Date.parse('2026-03-01T08:00:00.000Z');
 
@@ -57,7 +60,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     const degraded = ingest('eq-1', samples(1, 0, 60, 150), 'corr-degraded');
     await append(healthy);
     const last = await append(degraded);
-    await saga.waitFor(last);
+    await saga.waitFor(last, 120_000);
     const found = await anomalies(store);
     expect(found).toHaveLength(1);
     const [event] = found;
@@ -75,7 +78,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
   it('keeps an open window across a restart: the two halves meet in a new saga instance', async () => {
     const first = await start();
     const half1 = ingest('eq-2', samples(0, 0, 30, 150));
-    await first.waitFor(await append(half1));
+    await first.waitFor(await append(half1), 120_000);
     expect(first.status().openWindows).toBe(1);
     await first.stop();
     const windows = await tdb.database.db.selectFrom('inference_windows').selectAll().execute();
@@ -83,7 +86,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
 
     const second = await start();
     const half2 = ingest('eq-2', samples(0, 30, 60, 150));
-    await second.waitFor(await append(half2));
+    await second.waitFor(await append(half2), 120_000);
     const [event] = await anomalies(store);
     expect((event!.data as AnomalyDetectedData).sourceEventIds).toEqual([half1.eventId, half2.eventId]);
     expect(await tdb.database.db.selectFrom('inference_windows').selectAll().execute()).toHaveLength(0);
@@ -94,7 +97,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     let last!: Position;
     for (const e of events) last = await append(e);
     const saga = await start();
-    await saga.waitFor(last);
+    await saga.waitFor(last, 120_000);
     await saga.stop();
     expect(await anomalies(store)).toHaveLength(3);
 
@@ -103,7 +106,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     await tdb.database.db.deleteFrom('inference_equipment').execute();
     const replayScorer = new FakeScorer();
     const again = await start(replayScorer);
-    await again.waitFor(last);
+    await again.waitFor(last, 120_000);
     expect(replayScorer.calls).toBe(6);
     const after = await anomalies(store);
     expect(after).toHaveLength(3);
@@ -121,7 +124,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     await store.append(streams.anomalies('sys-1'), [anomalyDetectedEvent(window, early.result, { correlationId: 'c', causationId: events[2]!.eventId, actor: 'test' })]);
 
     const saga = await start(new FakeScorer());
-    await saga.waitFor(last);
+    await saga.waitFor(last, 120_000);
     const found = await anomalies(store);
     expect(found.map((e) => (e.data as AnomalyDetectedData).window.from).sort()).toEqual([0, 1, 2, 3].map((m) => new Date(T0 + m * 60_000).toISOString()));
     expect(new Set(found.map((e) => e.eventId)).size).toBe(4);
@@ -133,7 +136,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     await append(ingest('eq-4', samples(0, 10, 12, 150))); // late: window 0 is scored
     await append(ingest('eq-4', samples(1, 0, 58, 150))); // window 1: 58 of 60 seconds
     const last = await append(ingest('eq-4', samples(3, 0, 1, 10))); // watermark 08:03:00 = end of window 1 + 60 s
-    await saga.waitFor(last);
+    await saga.waitFor(last, 120_000);
     const found = await anomalies(store);
     expect(found.map((e) => (e.data as AnomalyDetectedData).window.from)).toEqual([
       new Date(T0).toISOString(),
@@ -160,7 +163,7 @@ describe.each(BACKENDS)('inference saga on %s', (backend) => {
     flaky.scoreWindow = original;
     const saga = await start(flaky);
     const last = await append(ingest('eq-5', samples(0, 0, 60, 150)));
-    await saga.waitFor(last, 10_000);
+    await saga.waitFor(last, 120_000);
     expect(await anomalies(store)).toHaveLength(1);
   });
 });
