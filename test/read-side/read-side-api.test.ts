@@ -5,6 +5,7 @@ import { ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED, type AnomalyDetectedData, 
 import { streams } from '../../src/events/streams.js';
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { registry } from '../../src/observability/metrics.js';
+import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { BACKENDS } from '../support/test-databases.js';
 import { createTestStorage, inject, settle, startTestApp, type TestStorage } from '../support/test-app.js';
 import { anomalyEvent, mixedWorkload, rng } from './workload.js';
@@ -41,7 +42,8 @@ describe.each(BACKENDS)('read-side HTTP API on %s', (backend) => {
     storage = await createTestStorage(backend);
     app = await startTestApp({ ...storage.env, HEALTH_CACHE_TTL_SECONDS: '60' });
     store = app.get<EventStore>(EVENT_STORE);
-    await mixedWorkload(store, 3);
+    const { last } = await mixedWorkload(store, 3);
+    await app.get(ProjectionRunner).waitFor(last, 120_000);
     await settle(app);
   }, 180_000);
   afterAll(async () => {
@@ -115,8 +117,9 @@ describe.each(BACKENDS)('read-side HTTP API on %s', (backend) => {
     let event;
     do event = anomalyEvent('rig-b', 'eq-1', lastWindow, 'v3', random);
     while ((event.data as AnomalyDetectedData).severity !== 'critical' || (event.data as AnomalyDetectedData).affectedComponent === null);
-    await store.append(streams.anomalies('rig-b'), [event]);
-    await settle(app);
+    const appended = await store.append(streams.anomalies('rig-b'), [event]);
+    // Wait for this very event (settle() only waits for the head visible now, which may not include it yet).
+    await app.get(ProjectionRunner).waitFor(appended.position, 60_000);
     const third = (await inject(app, { url: '/api/v1/systems/rig-b/health' })).json();
     expect(await counter('cache_misses_total')).toBe(misses0 + 2);
     const component = (event.data as AnomalyDetectedData).affectedComponent!;
