@@ -119,6 +119,11 @@ export interface AnalysesTable {
   updated_at: Timestamp;
 }
 
+export interface InferenceSagaModelTable {
+  name: string;
+  model_version: string;
+}
+
 export interface Tables {
   events: EventsTable;
   streams: StreamsTable;
@@ -128,6 +133,7 @@ export interface Tables {
   idempotency_keys: IdempotencyKeysTable;
   inference_windows: InferenceWindowsTable;
   inference_equipment: InferenceEquipmentTable;
+  inference_saga_model: InferenceSagaModelTable;
   anomaly_results: AnomalyResultsTable;
   analyses: AnalysesTable;
 }

@@ -13,28 +13,36 @@ import type { EventStore } from '../event-store/event-store.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
 import { beforeScrape } from '../observability/metrics.js';
 import { InferenceSaga } from './inference.saga.js';
-import { ANOMALY_DETECTOR, type WindowScorer } from './window-scorer.js';
+import { ANOMALY_DETECTOR, type ScorerLoader, type WindowScorer } from './window-scorer.js';
 
-/** The loaded ensemble, or why there is none (the API still serves; saga and analyses wait for a model). */
+/** The loaded ensemble. Loading fails fast: a service with missing or tampered models does not start. */
 export interface DetectorHolder {
   scorer: WindowScorer | null;
   error?: string;
   close(): Promise<void>;
 }
 
-/** Loads src/inference/anomaly-detector.ts from MODELS_DIR / MODEL_VERSION / MODEL_* flags. */
+function detectorOptions(config: AppConfig, version: string | undefined) {
+  return {
+    modelsDir: config.MODELS_DIR,
+    version,
+    flags: { rf: config.MODEL_RF, xgb: config.MODEL_XGB, helm: config.MODEL_HELM, adaptive: config.MODEL_ADAPTIVE },
+  };
+}
+
+/** Loads src/inference/anomaly-detector.ts from MODELS_DIR / MODEL_VERSION / MODEL_* flags; throws a RegistryError naming the problem. */
 export async function loadDetector(config: AppConfig): Promise<DetectorHolder> {
-  try {
+  const { AnomalyDetector } = await import('./anomaly-detector.js');
+  const detector = await AnomalyDetector.load(detectorOptions(config, config.MODEL_VERSION));
+  return { scorer: detector as unknown as WindowScorer, close: () => detector.close() };
+}
+
+/** Loads another version for the saga when a ModelVersionPromoted event names it. */
+export function versionLoader(config: AppConfig): ScorerLoader {
+  return async (version) => {
     const { AnomalyDetector } = await import('./anomaly-detector.js');
-    const detector = await AnomalyDetector.load({
-      modelsDir: config.MODELS_DIR,
-      version: config.MODEL_VERSION,
-      flags: { rf: config.MODEL_RF, xgb: config.MODEL_XGB, helm: config.MODEL_HELM, adaptive: config.MODEL_ADAPTIVE },
-    });
-    return { scorer: detector as unknown as WindowScorer, close: () => detector.close() };
-  } catch (error) {
-    return { scorer: null, error: error instanceof Error ? error.message : String(error), close: async () => undefined };
-  }
+    return (await AnomalyDetector.load(detectorOptions(config, version))) as unknown as WindowScorer;
+  };
 }
 
 @Injectable()
@@ -53,6 +61,7 @@ export class InferenceSagaService implements OnApplicationBootstrap, BeforeAppli
       ? new InferenceSaga(database, store, detector.scorer, {
           flushTimeoutMs: config.SAGA_FLUSH_TIMEOUT_MS,
           batchSize: config.PROJECTION_BATCH_SIZE,
+          loadVersion: versionLoader(config),
           log: (level, message, details) => this.logger[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'log'](details ?? {}, message),
         })
       : null;

@@ -11,6 +11,7 @@ import {
 } from '../event-store/event-store.js';
 import { ANOMALY_DETECTED, type AnomalyDetectedData } from '../events/anomaly-detected.event.js';
 import { upcast } from '../events/event-registry.js';
+import { MODEL_VERSION_PROMOTED, type ModelVersionPromotedData } from '../events/model-version-promoted.event.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../events/readings-ingested.event.js';
 import { streams } from '../events/streams.js';
 import { runWithCorrelation } from '../observability/correlation.js';
@@ -27,7 +28,7 @@ import {
   type WindowOutcome,
   type WindowPolicy,
 } from './window-assembler.js';
-import { minSamplesFor, type WindowScorer } from './window-scorer.js';
+import { minSamplesFor, type ScorerLoader, type WindowScorer } from './window-scorer.js';
 
 export const INFERENCE_SAGA = 'inference-saga';
 const ACTOR = 'inference-saga';
@@ -39,6 +40,8 @@ export interface InferenceSagaOptions {
   minSamples?: number;
   /** Delay before the saga resubscribes (reloading its state) after a failure. */
   restartDelayMs?: number;
+  /** Loads a promoted version; without it ModelVersionPromoted events are logged and ignored. */
+  loadVersion?: ScorerLoader;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
 }
 
@@ -68,13 +71,20 @@ export class InferenceSaga {
   private stopped = true;
   private restartTimer: NodeJS.Timeout | undefined;
   private logDeadline = Infinity;
+  /** The scorer in use; `initial` is the configured one, others were loaded for promotions. */
+  private scorer: WindowScorer;
+  private readonly loaded = new Map<string, WindowScorer>();
+  private versionChanged = false;
 
   constructor(
     private readonly database: Database,
     private readonly store: EventStore,
-    private readonly scorer: WindowScorer,
+    private readonly initial: WindowScorer,
     private readonly options: InferenceSagaOptions,
   ) {
+    const scorer = initial;
+    this.scorer = initial;
+    this.loaded.set(initial.version, initial);
     this.policy = {
       windowMs: scorer.dutyCycleSeconds * 1000,
       sensors: scorer.sensors.map((s) => s.id),
@@ -97,6 +107,11 @@ export class InferenceSaga {
     clearTimeout(this.restartTimer);
     await this.subscription?.stop();
     this.subscription = undefined;
+    // Versions loaded for promotions are ours to close; the initial one belongs to whoever passed it in.
+    for (const scorer of this.loaded.values()) if (scorer !== this.initial) await scorer.close?.();
+    this.loaded.clear();
+    this.loaded.set(this.initial.version, this.initial);
+    this.scorer = this.initial;
   }
 
   status(head?: Position): InferenceSagaStatus {
@@ -171,13 +186,62 @@ export class InferenceSaga {
       });
     }
     this.recomputeLogDeadline();
+    const adopted = await db.selectFrom('inference_saga_model').select('model_version').where('name', '=', INFERENCE_SAGA).executeTakeFirst();
+    this.scorer = adopted ? await this.scorerFor(adopted.model_version) : this.initial;
+    this.versionChanged = false;
+  }
+
+  private async scorerFor(version: string): Promise<WindowScorer> {
+    let scorer = this.loaded.get(version);
+    if (!scorer) {
+      if (!this.options.loadVersion) throw new Error(`model version ${version} is needed but this saga cannot load versions`);
+      scorer = await this.options.loadVersion(version);
+      this.loaded.set(version, scorer);
+    }
+    return scorer;
+  }
+
+  /**
+   * From this point in the log on, windows are scored with the promoted version. Adaptive baselines belong
+   * to a model version, so every equipment starts again from the new version's healthy baseline.
+   */
+  private async adopt(promoted: ModelVersionPromotedData, dirty: Set<EquipmentWindows>): Promise<void> {
+    if (promoted.modelVersion === this.scorer.version) return;
+    if (this.scorer.profile && promoted.profile !== this.scorer.profile) return;
+    if (!this.options.loadVersion) {
+      this.log('warn', 'model version promoted, but this saga cannot load versions: ignored', { model_version: promoted.modelVersion });
+      return;
+    }
+    this.scorer = await this.scorerFor(promoted.modelVersion);
+    this.versionChanged = true;
+    for (const state of this.equipment.values()) {
+      state.adaptiveState = undefined;
+      dirty.add(state);
+    }
+    this.log('info', 'inference saga switched model version', { model_version: promoted.modelVersion, previous: promoted.previousVersion });
+  }
+
+  private async decideAll(outcomes: WindowOutcome[]): Promise<NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[]> {
+    const decisions: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[] = [];
+    for (const outcome of outcomes) {
+      const event = await this.decide(outcome);
+      if (event) decisions.push(event);
+    }
+    return decisions;
   }
 
   private async handle(raw: readonly RecordedEvent[]): Promise<void> {
     const dirty = new Set<EquipmentWindows>();
-    const outcomes: WindowOutcome[] = [];
+    let outcomes: WindowOutcome[] = [];
+    const decisions: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[] = [];
     for (const recorded of raw) {
       const createdAt = Date.parse(recorded.createdAt);
+      if (recorded.type === MODEL_VERSION_PROMOTED) {
+        // Windows finished before the promotion are scored with the version that was active then.
+        decisions.push(...(await this.decideAll(outcomes)));
+        outcomes = [];
+        await this.adopt(upcast(recorded).data as ModelVersionPromotedData, dirty);
+      }
       if (recorded.type === READINGS_INGESTED) {
         const event = upcast(recorded) as RecordedEvent<string, ReadingsIngestedData>;
         const d = event.data;
@@ -205,15 +269,12 @@ export class InferenceSaga {
       }
     }
 
-    const decisions: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[] = [];
-    for (const outcome of outcomes) {
-      const event = await this.decide(outcome);
-      if (event) decisions.push(event);
-    }
+    decisions.push(...(await this.decideAll(outcomes)));
     await this.record(decisions);
 
     const last = raw[raw.length - 1]!.position;
     await this.commit(dirty, last);
+    this.versionChanged = false;
     this.checkpoint = last;
     metrics.projectionLagSeconds.set(
       { projection: INFERENCE_SAGA },
@@ -307,6 +368,11 @@ export class InferenceSaga {
           on conflict (system_id, equipment_id) do update set last_closed_start = excluded.last_closed_start,
             watermark = excluded.watermark, adaptive_state = excluded.adaptive_state, late_samples = excluded.late_samples,
             dropped_windows = excluded.dropped_windows, scored_windows = excluded.scored_windows`.execute(trx);
+      }
+      if (this.versionChanged) {
+        await sql`
+          insert into inference_saga_model (name, model_version) values (${INFERENCE_SAGA}, ${this.scorer.version})
+          on conflict (name) do update set model_version = excluded.model_version`.execute(trx);
       }
       await sql`
         insert into projection_checkpoints (name, commit_position, prepare_position, updated_at)

@@ -15,11 +15,17 @@ export interface WindowScore {
 
 export interface WindowScorer {
   readonly version: string;
+  /** Equipment profile (e.g. hydraulic-17); promotions of another profile's models are ignored. */
+  readonly profile?: string;
   readonly dutyCycleSeconds: number;
   readonly sensors: readonly { id: string }[];
   /** `state` is the adaptive-threshold state of one equipment; the returned state replaces it. */
   scoreWindow(samples: TimedSample[], state?: unknown): Promise<{ result: WindowScore; state: unknown }>;
+  close?(): Promise<void>;
 }
+
+/** Loads another version of the same profile's models (the saga follows ModelVersionPromoted). */
+export type ScorerLoader = (version: string) => Promise<WindowScorer>;
 
 /** Nest token of the loaded ensemble (null when no model could be loaded). */
 export const ANOMALY_DETECTOR = Symbol('ANOMALY_DETECTOR');
