@@ -26,15 +26,8 @@ describe('/health/ready', () => {
     expect(body.details.projections.sensor_readings).toMatchObject({ caught_up: true, lag_events: 0 });
   });
 
-  it('is 503 problem+json naming the check when no model can be loaded', async () => {
-    app = await startTestApp({ DATA_DIR: 'memory://', MODELS_DIR: '/nonexistent-models' });
-    const http = await listen(app);
-    const res = await http('/health/ready');
-    expect(res.status).toBe(503);
-    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.json()).toMatchObject({ type: '/problems/unavailable', checks: { models: { status: 'down' }, database: { status: 'up' } } });
-    // Liveness does not depend on dependencies.
-    expect((await http('/health/live')).status).toBe(200);
+  it('refuses to start when no model can be loaded, naming the problem (the registry fails fast)', async () => {
+    await expect(startTestApp({ DATA_DIR: 'memory://', MODELS_DIR: '/nonexistent-models' })).rejects.toThrow(/nonexistent-models/);
   });
 
   it('is 503 while a projection is more than READY_MAX_LAG_EVENTS behind', async () => {
