@@ -11,6 +11,7 @@ import { HttpPlatformModule } from './http/http-platform.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
+import { DetectModule } from './queries/detect/detect.module.js';
 import { GetQuarantineHandler } from './queries/quarantine/get-quarantine.handler.js';
 import { QuarantineController } from './queries/quarantine/quarantine.controller.js';
 import { GetReadingsHandler } from './queries/readings/get-readings.handler.js';
@@ -30,6 +31,7 @@ export class AppModule {
         ReadSideModule,
         HttpPlatformModule,
         AnalysisModule,
+        DetectModule,
       ],
       controllers: [IngestController, ReadingsController, QuarantineController, HealthController],
       providers: [
