@@ -16,12 +16,16 @@ jest.setTimeout(300_000);
 
 const T0 = Date.parse('2026-03-01T08:00:00.000Z');
 
-class VersionedScorer extends FakeScorer {
-  override readonly version: string;
+/** The fake scorer under another version name: it stamps that version on its results. */
+class VersionedScorer implements WindowScorer {
+  private readonly fake = new FakeScorer();
+  readonly dutyCycleSeconds = this.fake.dutyCycleSeconds;
+  readonly sensors = this.fake.sensors;
   closed = false;
-  constructor(version: string) {
-    super();
-    this.version = version;
+  constructor(readonly version: string) {}
+  async scoreWindow(samples: Parameters<WindowScorer['scoreWindow']>[0], state?: unknown) {
+    const scored = await this.fake.scoreWindow(samples, state);
+    return { ...scored, result: { ...scored.result, modelVersion: this.version } };
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -291,7 +291,9 @@ export class PostgresEventStore implements EventStore {
         },
       },
       options,
-      this.options.pollIntervalMs,
+      // PGlite lives in this process: every append wakes subscribers directly, so polling is only a safety net
+      // (and each poll would run on the event loop). PostgreSQL also needs polling for the snapshot rule.
+      this.options.pollIntervalMs ?? (this.database.backend === 'pglite' ? 2000 : 250),
     );
   }
 
