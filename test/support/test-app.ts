@@ -2,11 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { sql } from 'kysely';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Backend } from '../../src/database/database.js';
 import type { EventStore } from '../../src/event-store/event-store.js';
-import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
+import type { Database } from '../../src/database/database.js';
+import { DATABASE, EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { prepareDataDir } from './pglite-template.js';
 import { createPostgresDatabase } from './test-databases.js';
@@ -36,10 +38,21 @@ export async function startTestApp(env: Record<string, string>): Promise<NestFas
 }
 
 /** Waits until every projection has processed everything in the log (read-your-writes for assertions). */
-export async function settle(app: NestFastifyApplication): Promise<void> {
+export async function settle(app: NestFastifyApplication, timeoutMs = 120_000): Promise<void> {
   const store = app.get<EventStore>(EVENT_STORE);
+  const database = app.get<Database>(DATABASE);
+  // Wait until every committed event is readable: on a busy shared PostgreSQL server the snapshot rule hides
+  // new events until older transactions (in any database of the cluster) have ended.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await sql<{ hidden: number }>`
+      select count(*)::int as hidden from events where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`.execute(database.db);
+    if (rows[0]!.hidden === 0) break;
+    if (Date.now() > deadline) throw new Error(`${rows[0]!.hidden} committed events stayed invisible for ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const head = await store.headPosition();
-  if (head) await app.get(ProjectionRunner).waitFor(head);
+  if (head) await app.get(ProjectionRunner).waitFor(head, timeoutMs);
 }
 
 export interface TestRequest {
