@@ -13,9 +13,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { projectRoot } from '../../src/config/paths.js';
 import { createDatabase } from '../../src/database/create-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/database/scratch-database.js';
 import type { Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import type { AppendResult, EventStore, ExpectedRevision, NewEvent } from '../../src/event-store/event-store.js';
@@ -215,23 +215,8 @@ class RawInsertStore extends PostgresEventStore {
   }
 }
 
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `bench_eventstore_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+function freshPostgres(): Promise<ScratchDatabase> {
+  return createScratchDatabase(ADMIN_URL, 'bench_eventstore');
 }
 
 async function withDatabase(kind: 'pglite' | 'postgres', work: (database: Database) => Promise<void>): Promise<void> {

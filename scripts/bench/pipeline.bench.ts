@@ -11,7 +11,7 @@
  *   copy of sensor_readings: the ceiling of writing these rows at all, and the pipeline's ratio to it.
  * Prints a table and writes bench/results/pipeline-<date>.json.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import copyStreams from 'pg-copy-streams';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { projectRoot } from '../../src/config/paths.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/database/scratch-database.js';
 import type { EventStore } from '../../src/event-store/event-store.js';
 import { InferenceSagaService } from '../../src/inference/inference-saga.module.js';
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
@@ -81,23 +82,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_pipeline_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+function freshDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(ADMIN_URL, 'bench_pipeline');
 }
 
 async function runPipeline(url: string) {

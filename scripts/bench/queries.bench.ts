@@ -17,6 +17,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { projectRoot } from '../../src/config/paths.js';
+import { createScratchDatabase } from '../../src/database/scratch-database.js';
 import { createDatabase } from '../../src/database/create-database.js';
 import type { Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
@@ -171,12 +172,8 @@ async function measure(name: string, fn: (i: number) => Promise<number>): Promis
 }
 
 async function main(): Promise<void> {
-  const name = `bench_queries_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(ADMIN_URL, 'bench_queries');
+  const url = new URL(scratch.url);
   const database = await createDatabase({ url: url.toString(), poolSize: 4 });
   try {
     await migrateToLatest(database);
@@ -260,8 +257,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${file}`);
   } finally {
     await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

@@ -11,8 +11,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { projectRoot } from '../../src/config/paths.js';
+import { createScratchDatabase } from '../../src/database/scratch-database.js';
 import { createDatabase } from '../../src/database/create-database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import type { Position } from '../../src/event-store/event-store.js';
@@ -64,12 +64,8 @@ async function main(): Promise<void> {
   const source = existsSync(join(SHARED, 'PS1.txt')) ? SHARED : join(MODELS_DIR, 'sample');
   const cycles = readCycles(source);
   const repeat = source === SHARED ? 1 : Math.ceil(1655 / cycles.length);
-  const name = `bench_replay_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(ADMIN_URL, 'bench_replay');
+  const url = new URL(scratch.url);
   const database = await createDatabase({ url: url.toString(), poolSize: 4 });
   const scorers: ReprojectionScorer[] = [];
   try {
@@ -132,8 +128,7 @@ async function main(): Promise<void> {
   } finally {
     for (const s of scorers) await s.close?.();
     await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

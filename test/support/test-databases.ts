@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createDatabase } from '../../src/database/create-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/database/scratch-database.js';
 import type { Backend, Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import { pgliteTemplate } from './pglite-template.js';
@@ -38,21 +37,6 @@ export async function createTestDatabase(backend: Backend): Promise<TestDatabase
 }
 
 /** Creates an empty database on the test server; `drop` removes it (terminating stray connections). */
-export async function createPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+export function createPostgresDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(POSTGRES_ADMIN_URL, 'test');
 }
