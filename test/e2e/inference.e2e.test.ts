@@ -62,6 +62,8 @@ describe.each(BACKENDS)('inference end to end on %s', (backend) => {
   /** Saga up to the head of the log, then every projection up to the new head (including the anomalies). */
   async function drain(): Promise<void> {
     const store = app.get<EventStore>(EVENT_STORE);
+    // First until every committed ingest event is readable (a busy shared server hides new events for a while).
+    await settle(app);
     const head = await store.headPosition();
     const saga = app.get(InferenceSagaService).saga;
     expect(saga).not.toBeNull();
