@@ -19,38 +19,11 @@ import {
   type Subscription,
 } from '../event-store.js';
 
+import { EVENT_COLUMNS as COLUMNS, toRecorded, type EventRow } from './event-row.js';
+
 const CHANNEL = 'events_appended';
 /** Other processes' subscribers learn of appends within this delay (this process's at once). */
 const NOTIFY_DELAY_MS = 5;
-
-interface EventRow {
-  global_position: number;
-  transaction_id: number;
-  stream_id: string;
-  stream_revision: number;
-  event_id: string;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  created_at: Date;
-}
-
-const COLUMNS = sql.raw(
-  'global_position, transaction_id::text::bigint as transaction_id, stream_id, stream_revision, event_id, type, data, metadata, created_at',
-);
-
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    eventId: row.event_id,
-    type: row.type,
-    streamId: row.stream_id,
-    revision: Number(row.stream_revision),
-    position: { commit: Number(row.transaction_id), prepare: Number(row.global_position) },
-    data: row.data,
-    metadata: row.metadata as RecordedEvent['metadata'],
-    createdAt: new Date(row.created_at).toISOString(),
-  };
-}
 
 export interface PostgresEventStoreOptions {
   /** Idle poll interval of subscriptions (NOTIFY wakes them earlier). */

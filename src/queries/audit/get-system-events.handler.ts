@@ -3,6 +3,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import type { Database } from '../../database/database.js';
 import type { EventStore, Position, RecordedEvent } from '../../event-store/event-store.js';
+import { EVENT_COLUMNS, toRecorded, type EventRow } from '../../event-store/postgres/event-row.js';
 import { categories, streams } from '../../events/streams.js';
 import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { encodeCursor, GetSystemEventsQuery, type AuditEvent } from './get-system-events.query.js';
@@ -53,35 +54,15 @@ export class GetSystemEventsHandler implements IQueryHandler<GetSystemEventsQuer
   private async viaSql(systemId: string, after: Position | undefined, limit: number, types: string[] | undefined): Promise<RecordedEvent[]> {
     const afterClause = after ? sql`and (transaction_id, global_position) > (${String(after.commit)}::xid8, ${after.prepare}::bigint)` : sql``;
     const typeClause = types ? sql`and type = any(${types}::text[])` : sql``;
-    const { rows } = await sql<{
-      global_position: number;
-      transaction_id: number;
-      stream_id: string;
-      stream_revision: number;
-      event_id: string;
-      type: string;
-      data: unknown;
-      metadata: RecordedEvent['metadata'];
-      created_at: Date;
-    }>`
-      select global_position, transaction_id::text::bigint as transaction_id, stream_id, stream_revision, event_id, type,
-        data, metadata, created_at
+    const { rows } = await sql<EventRow>`
+      select ${EVENT_COLUMNS}
       from events
       where (stream_id in (${streams.readings(systemId)}, ${streams.anomalies(systemId)})
              or (stream_id like ${`${categories.analysis}%`} and data->>'systemId' = ${systemId}))
         and transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${afterClause} ${typeClause}
-      order by transaction_id, global_position
+      order by events.transaction_id, events.global_position
       limit ${limit}`.execute(this.database.db);
-    return rows.map((r) => ({
-      eventId: r.event_id,
-      type: r.type,
-      streamId: r.stream_id,
-      revision: Number(r.stream_revision),
-      position: { commit: Number(r.transaction_id), prepare: Number(r.global_position) },
-      data: r.data,
-      metadata: r.metadata,
-      createdAt: new Date(r.created_at).toISOString(),
-    }));
+    return rows.map(toRecorded);
   }
 
   /** Other adapters: the port's filtered readAll, narrowed to this system. */
