@@ -50,9 +50,10 @@ export type WindowColumns = ReadonlyArray<ArrayLike<number>>;
 
 function windowFeaturesInto(cols: WindowColumns, out: Float64Array | null, names: string[] | null): number {
   let n = 0;
-  const add = (v: number, name: string) => {
+  // Names are built only when asked for (`names && ...` at each call): scoring needs none.
+  const add = (v: number, name: string | null) => {
     if (out) out[n] = v;
-    if (names) names.push(name);
+    if (names) names.push(name!);
     n++;
   };
   const x = (s: string) => cols[S[s]];
@@ -61,8 +62,8 @@ function windowFeaturesInto(cols: WindowColumns, out: Float64Array | null, names
   for (const s of SENSORS) {
     const v = x(s);
     const m = mean(v);
-    add(m, `${s}.mean`);
-    add(std(v), `${s}.std`);
+    add(m, names && `${s}.mean`);
+    add(std(v), names && `${s}.std`);
     let mn = Infinity;
     let mx = -Infinity;
     let cov = 0;
@@ -71,43 +72,43 @@ function windowFeaturesInto(cols: WindowColumns, out: Float64Array | null, names
       if (v[i] > mx) mx = v[i];
       cov += (v[i] - m) * (i - 29.5);
     }
-    add(mn, `${s}.min`);
-    add(mx, `${s}.max`);
-    add(cov / tt, `${s}.slope`);
-    add(v[59] - v[0], `${s}.delta`);
+    add(mn, names && `${s}.min`);
+    add(mx, names && `${s}.max`);
+    add(cov / tt, names && `${s}.slope`);
+    add(v[59] - v[0], names && `${s}.delta`);
   }
   const pm: Record<string, number[]> = {};
   for (const s of SENSORS) {
     pm[s] = PHASES.map(([a, b]) => mean(x(s), a, b));
-    pm[s].forEach((v, k) => add(v, `${s}.p${k}.mean`));
+    pm[s].forEach((v, k) => add(v, names && `${s}.p${k}.mean`));
   }
-  for (const s of DYN) PHASES.forEach(([a, b], k) => add(std(x(s), a, b), `${s}.p${k}.std`));
-  for (const s of DYN) for (const sec of TRANSITIONS) add(x(s)[sec], `${s}.t${sec}`);
+  for (const s of DYN) PHASES.forEach(([a, b], k) => add(std(x(s), a, b), names && `${s}.p${k}.std`));
+  for (const s of DYN) for (const sec of TRANSITIONS) add(x(s)[sec], names && `${s}.t${sec}`);
   for (const s of ['PS1', 'PS2', 'PS3', 'EPS1', 'FS1']) {
     const v = x(s);
-    for (const [sec, k] of FRAC) add(sdiv(v[sec] - pm[s][k], pm[s][k + 1] - pm[s][k]), `${s}.t${sec}.frac`);
-    for (const sec of [0, 1, 2]) add(sdiv(v[sec], pm[s][0]), `${s}.t${sec}.rel`);
+    for (const [sec, k] of FRAC) add(sdiv(v[sec] - pm[s][k], pm[s][k + 1] - pm[s][k]), names && `${s}.t${sec}.frac`);
+    for (const sec of [0, 1, 2]) add(sdiv(v[sec], pm[s][0]), names && `${s}.t${sec}.rel`);
   }
   const pairs: Array<[string, number[]]> = [['FS1', TPAIRS], ['SE', TPAIRS], ['PS3', TPAIRS], ['PS1', TSWITCH], ['PS2', TSWITCH], ['EPS1', TSWITCH]];
   for (const [s, secs] of pairs) {
     const v = x(s);
     for (let i = 0; i < secs.length; i++)
-      for (let j = i + 1; j < secs.length; j++) add(v[secs[i]] - v[secs[j]], `${s}.t${secs[i]}-t${secs[j]}`);
+      for (let j = i + 1; j < secs.length; j++) add(v[secs[i]] - v[secs[j]], names && `${s}.t${secs[i]}-t${secs[j]}`);
   }
-  for (const s of ['PS1', 'PS2', 'EPS1', 'SE']) for (let k = 1; k < 6; k++) add(pm[s][k] - pm[s][k - 1], `${s}.step${k}`);
-  for (let k = 0; k < 6; k++) add(pm.PS1[k] - pm.PS2[k], `PS1-PS2.p${k}`);
+  for (const s of ['PS1', 'PS2', 'EPS1', 'SE']) for (let k = 1; k < 6; k++) add(pm[s][k] - pm[s][k - 1], names && `${s}.step${k}`);
+  for (let k = 0; k < 6; k++) add(pm.PS1[k] - pm.PS2[k], names && `PS1-PS2.p${k}`);
   for (let k = 1; k < 6; k++) {
-    add(sdiv(pm.PS1[k], pm.PS2[k]), `PS1/PS2.p${k}`);
-    add(sdiv(pm.EPS1[k], pm.FS1[k]), `EPS1/FS1.p${k}`);
-    add(sdiv(pm.PS1[k] * pm.FS1[k], pm.EPS1[k]), `PS1*FS1/EPS1.p${k}`);
-    add(sdiv(pm.PS3[k], pm.FS1[k]), `PS3/FS1.p${k}`);
+    add(sdiv(pm.PS1[k], pm.PS2[k]), names && `PS1/PS2.p${k}`);
+    add(sdiv(pm.EPS1[k], pm.FS1[k]), names && `EPS1/FS1.p${k}`);
+    add(sdiv(pm.PS1[k] * pm.FS1[k], pm.EPS1[k]), names && `PS1*FS1/EPS1.p${k}`);
+    add(sdiv(pm.PS3[k], pm.FS1[k]), names && `PS3/FS1.p${k}`);
   }
   const mu = (s: string) => mean(x(s));
   add(sdiv(mu('FS1'), mu('FS2')), 'FS1/FS2');
   add(sdiv(mu('CE'), mu('CP')), 'CE/CP');
   add(sdiv(mu('EPS1'), mu('PS1')), 'EPS1/PS1');
   for (const [a, b] of [['TS1', 'TS2'], ['TS1', 'TS3'], ['TS1', 'TS4'], ['TS2', 'TS3'], ['TS3', 'TS4'], ['PS5', 'PS6']])
-    add(mu(a) - mu(b), `${a}-${b}`);
+    add(mu(a) - mu(b), names && `${a}-${b}`);
   add(sdiv(mu('PS5'), mu('TS1')), 'PS5/TS1');
   add(sdiv(mu('FS2'), mu('TS1')), 'FS2/TS1');
   return n;
