@@ -52,34 +52,41 @@ export function assembleWindow(samples: readonly TimedValues[], opts: WindowOpti
   const { sensors, seconds } = opts;
   const minPresent = opts.minPresent ?? defaultMinPresent(seconds);
   if (samples.length === 0) throw new WindowError('window has no samples');
-  const times = samples.map((s, i) => {
-    const t = Date.parse(s.ts);
-    if (!Number.isFinite(t)) throw new WindowError(`sample ${i}: invalid timestamp '${s.ts}'`);
-    return t;
-  });
+  const n = samples.length;
+  const times: number[] = [];
+  let ascending = true;
+  for (let i = 0; i < n; i++) {
+    const t = Date.parse(samples[i].ts);
+    if (!Number.isFinite(t)) throw new WindowError(`sample ${i}: invalid timestamp '${samples[i].ts}'`);
+    if (i > 0 && t < times[i - 1]) ascending = false;
+    times.push(t);
+  }
   const start = opts.start === undefined ? defaultStart(times, seconds) : typeof opts.start === 'number' ? opts.start : Date.parse(opts.start);
   if (!Number.isFinite(start)) throw new WindowError(`invalid window start '${opts.start}'`);
   const cols = sensors.map(() => new Float64Array(seconds).fill(NaN));
-  const order = times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (const [t, i] of order) {
-    const slot = Math.round((t - start) / 1000);
+  // Samples in time order (ties in arrival order); usually they already are, and sorting is skipped.
+  const order = ascending ? null : times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
+  for (let k = 0; k < n; k++) {
+    const i = order ? order[k] : k;
+    const slot = Math.round((times[i] - start) / 1000);
     if (slot < 0 || slot >= seconds)
       throw new WindowError(`sample ${i} at ${samples[i].ts} is outside the ${seconds}-s window starting ${new Date(start).toISOString()}`);
     const values = samples[i].values;
-    sensors.forEach((s, j) => {
-      const v = values[s];
-      if (v === undefined || v === null) return;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${s} is not a finite number`);
+    for (let j = 0; j < sensors.length; j++) {
+      const v = values[sensors[j]];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${sensors[j]} is not a finite number`);
       cols[j][slot] = v;
-    });
+    }
   }
   sensors.forEach((s, j) => {
     const col = cols[j];
+    let count = 0;
+    for (let k = 0; k < seconds; k++) if (!Number.isNaN(col[k])) count++;
+    if (count < minPresent) throw new WindowError(`sensor ${s}: ${count} of ${seconds} seconds present, at least ${minPresent} needed`);
+    if (count === seconds) return; // complete: nothing to fill
     const present: number[] = [];
     for (let k = 0; k < seconds; k++) if (!Number.isNaN(col[k])) present.push(k);
-    if (present.length < minPresent)
-      throw new WindowError(`sensor ${s}: ${present.length} of ${seconds} seconds present, at least ${minPresent} needed`);
-    if (present.length === seconds) return;
     for (let k = 0; k < present[0]; k++) col[k] = col[present[0]];
     for (let p = 0; p + 1 < present.length; p++) {
       const a = present[p];
