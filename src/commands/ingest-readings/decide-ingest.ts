@@ -83,8 +83,11 @@ export function decideIngest(batch: ParsedBatch, ctx: IngestContext): StreamAppe
 function toSamples(rows: ValidRow[]): { samples: Sample[]; units: Record<string, string> } {
   const byTs = new Map<string, Sample>();
   const units: Record<string, string> = {};
+  // Long format repeats each timestamp once per sensor: normalise each distinct string once.
+  const normalised = new Map<string, string>();
   for (const r of rows) {
-    const ts = new Date(r.ts).toISOString();
+    let ts = normalised.get(r.ts);
+    if (ts === undefined) normalised.set(r.ts, (ts = new Date(r.ts).toISOString()));
     let sample = byTs.get(ts);
     if (!sample) {
       sample = { ts, values: {} };

@@ -1,6 +1,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { RowError } from '../../events/readings-quarantined.event.js';
 import { READING_FIELDS, readingRowSchema, type ReadingRow } from './reading-row.schema.js';
+import { RowPrecheck } from './row-precheck.js';
 import { storableString, storableValue } from './storable-text.js';
 
 export type IngestSource = 'json' | 'csv';
@@ -41,7 +42,13 @@ export class BatchTooLargeError extends Error {
 function validate(rows: { row: number; input: unknown; raw: unknown }[]): ParsedBatch {
   const valid: ValidRow[] = [];
   const rejected: RejectedRow[] = [];
+  const precheck = new RowPrecheck();
   for (const { row, input, raw } of rows) {
+    const plain = precheck.accept(input);
+    if (plain) {
+      valid.push({ ...plain, row });
+      continue;
+    }
     const result = readingRowSchema.safeParse(input);
     if (result.success) valid.push({ ...result.data, row });
     else
