@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { readingRowSchema } from './reading-row.schema.js';
 import { RowPrecheck } from './row-precheck.js';
