@@ -27,14 +27,14 @@ export interface ProjectionCheckpointsTable {
   updated_at: Timestamp;
 }
 
+/** One row per sample (migrations/0006): values, units and meta keyed by sensor id. */
 export interface SensorReadingsTable {
   system_id: string;
   equipment_id: string;
-  sensor_id: string;
   ts: Timestamp;
-  v: number;
-  unit: string | null;
-  meta: Json<Record<string, unknown> | null> | null;
+  sensor_values: Json<Record<string, number>>;
+  units: Json<Record<string, string>> | null;
+  meta: Json<Record<string, Record<string, unknown>>> | null;
   event_id: string;
 }
 

@@ -16,6 +16,7 @@ import { INFERENCE_SAGA } from '../../src/inference/inference.saga.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { createPostgresDatabase } from '../support/test-databases.js';
 import { cycle, cycleRows } from './inference-cycles.js';
+import { countSensorValues } from '../support/sensor-values.js';
 
 /**
  * SIGKILL the built service in the middle of a large ingest (PostgreSQL), restart it, finish the ingest
@@ -179,8 +180,7 @@ describe('crash and restart of the built service mid-ingest (postgres)', () => {
     // Every accepted row is in the log exactly once.
     expect(values).toBe(acceptedRows);
     expect(keys.size).toBe(acceptedRows);
-    const { rows: readings } = await sql<{ n: number }>`select count(*)::int as n from sensor_readings`.execute(database.db);
-    expect(readings[0]!.n).toBe(acceptedRows);
+    expect(await countSensorValues(database.db)).toBe(acceptedRows);
 
     // Every window decided exactly once, and the same way a straight scoring of the same windows decides.
     const detector = await AnomalyDetector.load({ modelsDir: MODELS_DIR });

@@ -10,6 +10,7 @@ import { comparePositions } from '../../src/event-store/event-store.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { createTestStorage, type TestStorage } from '../support/test-app.js';
 import { BACKENDS } from '../support/test-databases.js';
+import { countSensorValues } from '../support/sensor-values.js';
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 const ROWS = 15_000;
@@ -118,8 +119,7 @@ describe.each(BACKENDS)('graceful shutdown of the built service (%s)', (backend)
           const d = e.data as { systemId: string; equipmentId: string; samples: { ts: string; values: Record<string, number> }[] };
           for (const s of d.samples) for (const sensor of Object.keys(s.values)) keys.add(`${d.systemId}/${d.equipmentId}/${sensor}/${s.ts}`);
         }
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from sensor_readings`.execute(database.db);
-      expect(rows[0]!.n).toBe(keys.size);
+      expect(await countSensorValues(database.db)).toBe(keys.size);
     } finally {
       await database.close();
     }

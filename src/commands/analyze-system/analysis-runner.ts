@@ -127,8 +127,8 @@ export class AnalysisRunner {
   private async assemble(job: AnalysisJobData, policy: WindowPolicy): Promise<WindowOutcome[]> {
     const from = windowStartOf(Date.parse(job.from), policy.windowMs);
     const to = Date.parse(job.to);
-    const { rows } = await sql<{ equipment_id: string; sensor_id: string; ts: Date; v: number; event_id: string }>`
-      select equipment_id, sensor_id, ts, v, event_id from sensor_readings
+    const { rows } = await sql<{ equipment_id: string; ts: Date; sensor_values: Record<string, number>; event_id: string }>`
+      select equipment_id, ts, sensor_values, event_id from sensor_readings
       where system_id = ${job.systemId} and ts >= ${new Date(from).toISOString()}::timestamptz and ts < ${new Date(to).toISOString()}::timestamptz
       order by equipment_id, ts`.execute(this.database.db);
     const perEquipment = new Map<string, { samples: Map<number, TimedSample>; sources: Map<number, Set<string>> }>();
@@ -136,9 +136,7 @@ export class AnalysisRunner {
       let e = perEquipment.get(r.equipment_id);
       if (!e) perEquipment.set(r.equipment_id, (e = { samples: new Map(), sources: new Map() }));
       const t = new Date(r.ts).getTime();
-      let sample = e.samples.get(t);
-      if (!sample) e.samples.set(t, (sample = { ts: new Date(t).toISOString(), values: {} }));
-      sample.values[r.sensor_id] = Number(r.v);
+      e.samples.set(t, { ts: new Date(t).toISOString(), values: r.sensor_values });
       const start = windowStartOf(t, policy.windowMs);
       let set = e.sources.get(start);
       if (!set) e.sources.set(start, (set = new Set()));
