@@ -64,6 +64,11 @@ export function assembleWindow(samples: readonly TimedValues[], opts: WindowOpti
   const start = opts.start === undefined ? defaultStart(times, seconds) : typeof opts.start === 'number' ? opts.start : Date.parse(opts.start);
   if (!Number.isFinite(start)) throw new WindowError(`invalid window start '${opts.start}'`);
   const cols = sensors.map(() => new Float64Array(seconds).fill(NaN));
+  const place = (v: unknown, i: number, j: number, slot: number) => {
+    if (v === undefined || v === null) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${sensors[j]} is not a finite number`);
+    cols[j][slot] = v;
+  };
   // Samples in time order (ties in arrival order); usually they already are, and sorting is skipped.
   const order = ascending ? null : times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
   for (let k = 0; k < n; k++) {
@@ -72,12 +77,14 @@ export function assembleWindow(samples: readonly TimedValues[], opts: WindowOpti
     if (slot < 0 || slot >= seconds)
       throw new WindowError(`sample ${i} at ${samples[i].ts} is outside the ${seconds}-s window starting ${new Date(start).toISOString()}`);
     const values = samples[i].values;
-    for (let j = 0; j < sensors.length; j++) {
-      const v = values[sensors[j]];
-      if (v === undefined || v === null) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${sensors[j]} is not a finite number`);
-      cols[j][slot] = v;
+    // Keys in sensor order (the usual case) are read while enumerating, not looked up one by one.
+    let j = 0;
+    for (const key in values) {
+      if (j === sensors.length || key !== sensors[j]) break;
+      place(values[key], i, j++, slot);
     }
+    if (j === sensors.length) continue;
+    for (j = 0; j < sensors.length; j++) place(values[sensors[j]], i, j, slot);
   }
   sensors.forEach((s, j) => {
     const col = cols[j];
