@@ -32,6 +32,10 @@ async function detectTimescale(db: Kysely<Tables>): Promise<{ timescaledb: boole
 
 async function createPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'anomaly-platform' });
+  // An idle pooled connection that the server ends (restart, pg_terminate_backend, DROP DATABASE ... FORCE)
+  // is emitted here; the pool has already discarded it and the next query opens a new one. Without a
+  // listener node would treat it as an unhandled 'error' event and exit.
+  pool.on('error', () => undefined);
   // Fail at start-up with the server's message rather than on the first request.
   const probe = await pool.connect();
   probe.release();
