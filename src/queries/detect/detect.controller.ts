@@ -3,9 +3,8 @@ import { QueryBus } from '@nestjs/cqrs';
 import { RequireScope } from '../../http/auth/require-scope.decorator.js';
 import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { problemResponse } from '../../http/openapi/problem.schema.js';
-import { parseRequest } from '../../http/parse-request.js';
 import { DetectQuery } from './detect.query.js';
-import { detectBody, detectResponse } from './detect.schema.js';
+import { detectBody, detectResponse, parseDetectBody } from './detect.schema.js';
 
 const healthySample = {
   PS1: 160.7, PS2: 109.5, PS3: 1.99, PS4: 0, PS5: 9.84, PS6: 9.73, EPS1: 2539, FS1: 6.7, FS2: 10.2,
@@ -32,6 +31,6 @@ export class DetectController {
     },
   })
   detect(@Body() body: unknown) {
-    return this.queries.execute(new DetectQuery(parseRequest(detectBody, body, 'body')));
+    return this.queries.execute(new DetectQuery(parseDetectBody(body)));
   }
 }
