@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import rateLimit from '@fastify/rate-limit';
 import { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config.schema.js';
 import { authenticateHook, type AuthenticatedRequest } from './http/auth/authenticate.hook.js';
 import { resolveKeyring, type Keyring } from './http/auth/keyring.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
+import { isContractCheckOn, ResponseValidationInterceptor } from './http/openapi/response-validation.interceptor.js';
 import { ProblemError } from './http/problem.js';
 import type { RateLimitBucket } from './http/rate-limit.js';
 import { RouteTable } from './http/route-table.js';
@@ -106,6 +107,8 @@ export async function createApp(
     abortOnError: false,
   });
   registerDocsPage(fastify);
+  // The response contract check is for tests only; outside them no request passes through it.
+  if (isContractCheckOn(config)) app.useGlobalInterceptors(new ResponseValidationInterceptor(app.get(Reflector), config));
   // Errors raised by Fastify itself (body parsing, limits, rate limit) reach Nest's error handler, installed at
   // init, which passes them to the global ProblemFilter: problem+json like every other error.
   return app;

@@ -9,10 +9,9 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { MetricsController } from './metrics.controller.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
 import { OpenApiDocumentService } from './openapi/openapi-document.service.js';
-import { ResponseValidationInterceptor } from './openapi/response-validation.interceptor.js';
 import { TimeoutInterceptor } from './timeout.interceptor.js';
 
-/** Cross-cutting HTTP: API-key guard, request timeout, /metrics, /openapi.json (and /docs, see app.factory.ts). */
+/** Cross-cutting HTTP: API-key guard, request timeout, /metrics, /openapi.json (and /docs and the test-only response check, see app.factory.ts). */
 @Module({
   imports: [DiscoveryModule, ProjectionsModule],
   controllers: [MetricsController, OpenApiController],
@@ -20,7 +19,7 @@ import { TimeoutInterceptor } from './timeout.interceptor.js';
     OpenApiDocumentService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: TimeoutInterceptor },
-    { provide: APP_INTERCEPTOR, useClass: ResponseValidationInterceptor },
+    // ResponseValidationInterceptor is added by createApp under NODE_ENV=test only (an interceptor costs every request).
   ],
   exports: [OpenApiDocumentService],
 })

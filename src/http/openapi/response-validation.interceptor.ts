@@ -13,7 +13,12 @@ export const RESPONSE_MISMATCH = 'response does not match its documented schema'
  * With NODE_ENV=test, checks each successful JSON response against the zod schema its @ApiOperation
  * documents and logs an error naming the mismatching fields, so a contract that drifted from the code
  * shows up in the tests (test/http/openapi.test.ts). Off otherwise: it never changes a response.
+ * createApp registers it only when `isContractCheckOn(config)`, so production requests do not pass through it.
  */
+export function isContractCheckOn(config: AppConfig): boolean {
+  return config.NODE_ENV === 'test' || process.env.NODE_ENV === 'test';
+}
+
 @Injectable()
 export class ResponseValidationInterceptor implements NestInterceptor {
   private readonly logger = new Logger('ApiContract');
@@ -24,8 +29,7 @@ export class ResponseValidationInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const testing = this.config.NODE_ENV === 'test' || process.env.NODE_ENV === 'test';
-    if (!testing || context.getType() !== 'http') return next.handle();
+    if (!isContractCheckOn(this.config) || context.getType() !== 'http') return next.handle();
     const spec = this.reflector.get<ApiOperationSpec | undefined>(API_OPERATION, context.getHandler());
     const success = spec && Object.entries(spec.responses).find(([status]) => Number(status) >= 200 && Number(status) < 300)?.[1];
     const schema: z.ZodType | undefined = success ? (isResponseSpec(success) ? success.schema : success) : undefined;
