@@ -1,5 +1,5 @@
 /** @jest-environment ./src/inference/ort-jest-environment.cjs */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { createPostgresDatabase } from '../support/test-databases.js';
 import { cycle, cycleRows } from './inference-cycles.js';
 import { countSensorValues } from '../support/sensor-values.js';
+import { spawnService } from '../support/spawn-service.js';
 
 /**
  * SIGKILL the built service in the middle of a large ingest (PostgreSQL), restart it, finish the ingest
@@ -46,35 +47,7 @@ function batch(b: number) {
 }
 
 function startService(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', MODELS_DIR, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let buffer = '';
-  let stderr = '';
-  let onPort: (p: number) => void;
-  const port = new Promise<number>((r) => (onPort = r));
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        const line = JSON.parse(text);
-        if (typeof line.msg === 'string' && line.msg.startsWith('listening on')) onPort(line.port);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  return {
-    child,
-    exited,
-    port: Promise.race([port, new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`service did not start: ${stderr.slice(-2000)}`)), 60_000))]),
-  };
+  return spawnService({ MODELS_DIR, ...env });
 }
 
 function post(port: number, body: string, key: string) {
@@ -116,7 +89,7 @@ describe('crash and restart of the built service mid-ingest (postgres)', () => {
     const accepted = new Map<string, number>();
     const pending: number[] = [];
     service = startService(env);
-    let port = await service.port;
+    let port = await service.port();
 
     for (let b = 0; b < BATCHES; b++) {
       const { key, rows } = batch(b);
@@ -130,7 +103,7 @@ describe('crash and restart of the built service mid-ingest (postgres)', () => {
         if (outcome?.status === 200) accepted.set(key, JSON.parse(outcome.body).accepted);
         else pending.push(b);
         service = startService(env);
-        port = await service.port;
+        port = await service.port();
         // The client retries what it did not get an answer for, with the same Idempotency-Key.
         for (const p of pending.splice(0)) {
           const retry = await post(port, JSON.stringify(batch(p).rows), batch(p).key);

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -11,47 +11,13 @@ import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { createTestStorage, type TestStorage } from '../support/test-app.js';
 import { BACKENDS } from '../support/test-databases.js';
 import { countSensorValues } from '../support/sensor-values.js';
+import { spawnService } from '../support/spawn-service.js';
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 const ROWS = 15_000;
 
-/** The built service (dist/src/main.js) as a child process with its JSON log lines. */
 function startService(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    // ENV_FILE: a developer's .env in the repository must not change what the test runs.
-    env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent/.env', HOST: '127.0.0.1', PORT: '0', AUTH: 'off', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, any>[] = [];
-  const waiters: { match: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString();
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      let line: Record<string, any>;
-      try {
-        line = JSON.parse(text);
-      } catch {
-        continue;
-      }
-      lines.push(line);
-      for (const w of [...waiters]) if (w.match(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
-  const waitForLog = (match: (l: Record<string, any>) => boolean, timeoutMs = 60_000) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const found = lines.find(match);
-      if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error(`log line not seen; stderr: ${stderr.slice(-2000)}`)), timeoutMs);
-      waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-    });
-  return { child, lines, exited, waitForLog, stderr: () => stderr };
+  return spawnService({ SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), ...env });
 }
 
 function post(port: number, path: string, body: string, headers: Record<string, string>) {
