@@ -87,6 +87,8 @@ export class AnomalyDetector {
   readonly sensors: readonly SensorSpec[];
   readonly dutyCycleSeconds: number;
   readonly flags: Required<DetectorFlags>;
+  /** Called with each model run's duration; by default model_inference_duration_seconds (a scoring worker forwards them). */
+  observeModelRun: (model: Family, seconds: number) => void = (model, seconds) => metrics.modelInferenceDuration.observe({ model }, seconds);
   /** Where the adaptive channels' inputs sit in a feature row / sample row (looked up once, not per call). */
   private readonly adaptiveWindowIndex: number[];
   private readonly adaptiveSampleIndex: number[];
@@ -230,7 +232,7 @@ export class AnomalyDetector {
         set.run(f, x, n).then((p) => {
           const now = performance.now();
           // One observation per model call (a batch of n rows counts once).
-          metrics.modelInferenceDuration.observe({ model: f }, (now - last) / 1000);
+          this.observeModelRun(f, (now - last) / 1000);
           last = now;
           out[f] = p;
         }),

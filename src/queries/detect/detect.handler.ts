@@ -7,6 +7,7 @@ import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { ProblemError } from '../../http/problem.js';
 import { metrics } from '../../observability/metrics.js';
 import { checkSensorValues } from './detect-input.js';
+import { DetectScoring } from './detect-scoring.js';
 import { DetectQuery } from './detect.query.js';
 import type { DetectResponse } from './detect.schema.js';
 
@@ -16,7 +17,10 @@ import type { DetectResponse } from './detect.schema.js';
  */
 @QueryHandler(DetectQuery)
 export class DetectHandler implements IQueryHandler<DetectQuery, DetectResponse> {
-  constructor(@Inject(ANOMALY_DETECTOR) private readonly holder: DetectorHolder) {}
+  constructor(
+    @Inject(ANOMALY_DETECTOR) private readonly holder: DetectorHolder,
+    private readonly scoring: DetectScoring,
+  ) {}
 
   async execute({ body }: DetectQuery): Promise<DetectResponse> {
     const detector = this.holder.scorer as AnomalyDetector | null;
@@ -29,7 +33,7 @@ export class DetectHandler implements IQueryHandler<DetectQuery, DetectResponse>
     let result: DetectionResult;
     try {
       result = body.samples
-        ? (await detector.scoreWindow(body.samples as { ts: string; values: Record<string, number> }[])).result
+        ? await this.scoring.scoreWindow(detector, body.samples as { ts: string; values: Record<string, number> }[])
         : (await detector.scoreSample(body.values as Record<string, number>)).result;
     } catch (error) {
       if (error instanceof WindowError) throw new ProblemError('validation', error.message, [{ field: 'samples', message: error.message }]);

@@ -1,0 +1,63 @@
+import { availableParallelism } from 'node:os';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '../../config/config.schema.js';
+import type { AnomalyDetector, DetectionResult, Sample } from '../../inference/anomaly-detector.js';
+import type { DetectorHolder } from '../../inference/inference-saga.module.js';
+import { ScoringWorker, ScoringWorkerUnavailableError } from '../../inference/scoring-worker.js';
+import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
+import { CONFIG } from '../../infrastructure/tokens.js';
+
+/**
+ * Where detect scores a window: on a scoring worker thread when the machine has a second core (same
+ * results, see src/inference/scoring-worker.ts), else, and until the worker is ready or if it fails,
+ * in-process. The window is assembled here either way, so a bad window fails the same.
+ */
+@Injectable()
+export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('DetectScoring');
+  private worker: ScoringWorker | null = null;
+  private closed = false;
+
+  constructor(
+    @Inject(ANOMALY_DETECTOR) private readonly holder: DetectorHolder,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Started in the background: requests are scored in-process until the worker has loaded its models. */
+  onApplicationBootstrap(): void {
+    const detector = this.holder.scorer as AnomalyDetector | null;
+    if (!detector || availableParallelism() < 2) return;
+    if (!ScoringWorker.available()) {
+      this.logger.debug('no compiled scoring worker (running from sources): detect scores in-process');
+      return;
+    }
+    ScoringWorker.start({ modelsDir: this.config.MODELS_DIR, version: detector.version, flags: detector.flags }).then(
+      (worker) => {
+        if (this.closed) return void worker.close();
+        this.worker = worker;
+        this.logger.log({ model_version: worker.version }, 'detect scores windows on a worker thread');
+      },
+      (error: unknown) => this.logger.warn({ err: error }, 'scoring worker did not start: detect scores in-process'),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.worker?.close();
+  }
+
+  async scoreWindow(detector: AnomalyDetector, samples: readonly Sample[]): Promise<DetectionResult> {
+    const worker = this.worker;
+    if (worker?.usable && worker.version === detector.version) {
+      const cols = detector.assemble(samples);
+      try {
+        return await worker.scoreColumns(cols);
+      } catch (error) {
+        if (!(error instanceof ScoringWorkerUnavailableError)) throw error;
+        this.logger.warn({ err: error }, 'scoring worker lost: detect scores in-process');
+        this.worker = null;
+      }
+    }
+    return (await detector.scoreWindow(samples)).result;
+  }
+}
