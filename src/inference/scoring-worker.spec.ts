@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AnomalyDetector } from './anomaly-detector.js';
+import { AnomalyDetector, WindowError } from './anomaly-detector.js';
 import { FAMILIES } from './ensemble.js';
 import { loadUci } from './evaluation/uci-data.js';
 import { SENSORS } from './features/hydraulic-17.js';
@@ -25,7 +25,7 @@ describe('ScoringWorker', () => {
 
   beforeAll(async () => {
     detector = await AnomalyDetector.load({ modelsDir: MODELS_DIR });
-    worker = await ScoringWorker.start({ modelsDir: MODELS_DIR, version: detector.version, flags: detector.flags, script, execArgv });
+    worker = await ScoringWorker.start({ modelsDir: MODELS_DIR, version: detector.version, flags: detector.flags, sensors: SENSORS, script, execArgv });
   });
   afterAll(async () => {
     await worker?.close();
@@ -35,26 +35,45 @@ describe('ScoringWorker', () => {
   it('scores windows exactly as the detector does in-process', async () => {
     expect(worker.version).toBe(detector.version);
     for (let cycle = 0; cycle < data.windows.length; cycle += 5) {
-      const cols = detector.assemble(samples(cycle));
-      const [inWorker, inProcess] = await Promise.all([worker.scoreColumns(cols), detector.scoreColumns([cols])]);
-      expect(inWorker).toEqual(inProcess.results[0]);
+      // in order, shuffled and with gaps (filled by interpolation)
+      for (const window of [samples(cycle), [...samples(cycle)].reverse(), samples(cycle).filter((_, s) => s % 13 !== 4)]) {
+        const [inWorker, inProcess] = await Promise.all([worker.scoreWindow(window), detector.scoreWindow(window)]);
+        expect(inWorker).toEqual(inProcess.result);
+      }
     }
+  });
+
+  it('fails a bad window with the WindowError the detector gives', async () => {
+    for (const window of [samples(2).slice(0, 40), [...samples(2), { ...samples(2)[0]!, ts: '2024-05-01T12:05:00.000Z' }]]) {
+      const inProcess = await detector.scoreWindow(window).catch((e: unknown) => e);
+      expect(inProcess).toBeInstanceOf(WindowError);
+      await expect(worker.scoreWindow(window)).rejects.toEqual(inProcess);
+      await expect(worker.scoreWindow(window)).rejects.toBeInstanceOf(WindowError);
+    }
+  });
+
+  it('leaves samples holding anything but finite numbers to the caller', () => {
+    const window = samples(3);
+    window[7] = { ...window[7]!, values: { ...window[7]!.values, PS2: Number.NaN } };
+    expect(worker.scoreWindow(window)).toBeNull();
+    delete (window[7]!.values as Record<string, number>).PS2;
+    expect(worker.scoreWindow(window)).toBeNull();
   });
 
   it('counts each model run in this process\'s metrics', async () => {
     const before = await modelRuns();
-    await worker.scoreColumns(detector.assemble(samples(1)));
+    await worker.scoreWindow(samples(1));
     expect((await modelRuns()) - before).toBe(FAMILIES.filter((f) => detector.models.window.has(f)).length);
   });
 
   it('refuses to start with a version it cannot load', async () => {
-    await expect(ScoringWorker.start({ modelsDir: MODELS_DIR, version: 'no-such-version', flags: detector.flags, script, execArgv })).rejects.toThrow(/could not load the models/);
+    await expect(ScoringWorker.start({ modelsDir: MODELS_DIR, version: 'no-such-version', flags: detector.flags, sensors: SENSORS, script, execArgv })).rejects.toThrow(/could not load the models/);
   });
 
   it('rejects as unavailable once closed (callers then score in-process)', async () => {
-    const other = await ScoringWorker.start({ modelsDir: MODELS_DIR, version: detector.version, flags: detector.flags, script, execArgv });
+    const other = await ScoringWorker.start({ modelsDir: MODELS_DIR, version: detector.version, flags: detector.flags, sensors: SENSORS, script, execArgv });
     await other.close();
     expect(other.usable).toBe(false);
-    await expect(other.scoreColumns(detector.assemble(samples(0)))).rejects.toBeInstanceOf(ScoringWorkerUnavailableError);
+    await expect(other.scoreWindow(samples(0))).rejects.toBeInstanceOf(ScoringWorkerUnavailableError);
   });
 });

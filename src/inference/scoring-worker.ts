@@ -1,23 +1,27 @@
 /**
  * Scores assembled windows on a worker thread (scoring.worker.ts) with its own copy of the ensemble.
  *
- * Why: a detect request spends about as much CPU in features and model runs as in HTTP, JSON and Nest
- * together; on a machine with a second core, moving the scoring there lets the main thread take about
- * 1.5 times the requests (bench:detect). Results are the same numbers: same model files and version,
- * same code, single-threaded ONNX Runtime; only the window assembly (and its errors) stays on the caller.
+ * Why: a detect request spends about as much CPU in window assembly, features and model runs as in HTTP,
+ * JSON and Nest together; on a machine with a second core, moving the scoring there lets the main thread
+ * take about 1.5 times the requests (bench:detect). Results are the same: same model files and version,
+ * same code (the worker calls scoreWindow on samples rebuilt from what it is sent), single-threaded ONNX
+ * Runtime; a WindowError comes back as a WindowError with the same message.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { metrics } from '../observability/metrics.js';
-import type { DetectionResult, DetectorFlags } from './anomaly-detector.js';
+import type { DetectionResult, DetectorFlags, Sample } from './anomaly-detector.js';
 import type { Family } from './ensemble.js';
+import { WindowError } from './features/window.js';
 import type { ScoringWorkerData } from './scoring.worker.js';
 
 export interface ScoringRequest {
   id: number;
-  /** sensor-major: sensor j's seconds at [j * T, (j + 1) * T) */
-  columns: Float64Array;
+  /** the samples' timestamps, in the order sent */
+  ts: string[];
+  /** sample-major: sample i's value of sensor j at [i * sensors + j] */
+  values: Float64Array;
 }
 
 export type ScoringReply =
@@ -33,6 +37,8 @@ export interface ScoringWorkerOptions {
   modelsDir: string;
   version: string;
   flags: DetectorFlags;
+  /** The profile's sensor ids, in the order values are sent. */
+  sensors: readonly string[];
   /** Tests: the worker script and Node options to run it with (default: the compiled sibling scoring.worker.js). */
   script?: URL;
   execArgv?: string[];
@@ -48,6 +54,7 @@ export class ScoringWorker {
   private constructor(
     private readonly worker: Worker,
     readonly version: string,
+    private readonly sensors: readonly string[],
   ) {
     worker.on('message', (reply: ScoringReply) => this.settle(reply));
     worker.on('error', (error) => this.fail(error));
@@ -61,7 +68,7 @@ export class ScoringWorker {
 
   /** Starts the worker and waits until its models are loaded; rejects with the reason they could not be. */
   static start(opts: ScoringWorkerOptions): Promise<ScoringWorker> {
-    const data: ScoringWorkerData = { modelsDir: opts.modelsDir, version: opts.version, flags: opts.flags };
+    const data: ScoringWorkerData = { modelsDir: opts.modelsDir, version: opts.version, flags: opts.flags, sensors: opts.sensors };
     const worker = new Worker(opts.script ?? DEFAULT_SCRIPT, { workerData: data, execArgv: opts.execArgv });
     // Never keeps the process alive: shutdown closes it, and an exiting process takes it along.
     worker.unref();
@@ -74,7 +81,7 @@ export class ScoringWorker {
         worker.off('error', failed);
         if ('failed' in m) return failed(new Error(`scoring worker could not load the models: ${m.failed}`));
         if (m.ready !== opts.version) return failed(new Error(`scoring worker loaded ${m.ready}, not ${opts.version}`));
-        resolve(new ScoringWorker(worker, m.ready));
+        resolve(new ScoringWorker(worker, m.ready, opts.sensors));
       });
       worker.once('error', failed);
     });
@@ -84,17 +91,38 @@ export class ScoringWorker {
     return this.failure === undefined;
   }
 
-  /** Scores one window given as sensor columns (each dutyCycleSeconds long). */
-  scoreColumns(cols: readonly Float64Array[]): Promise<DetectionResult> {
+  /**
+   * Scores one window like AnomalyDetector.scoreWindow, or returns null (score in-process) when a sample
+   * lacks a sensor or holds something other than a finite number: only numbers travel to the worker.
+   */
+  scoreWindow(samples: readonly Sample[]): Promise<DetectionResult> | null {
     if (this.failure) return Promise.reject(new ScoringWorkerUnavailableError(this.failure.message));
-    const T = cols[0]?.length ?? 0;
-    const columns = new Float64Array(cols.length * T);
-    for (let j = 0; j < cols.length; j++) columns.set(cols[j]!, j * T);
+    const S = this.sensors.length;
+    const values = new Float64Array(samples.length * S);
+    const ts: string[] = [];
+    for (let i = 0; i < samples.length; i++) {
+      const row = samples[i]!.values;
+      // keys in sensor order (the usual case) are read while enumerating, else looked up one by one
+      let j = 0;
+      for (const key in row) {
+        if (j === S || key !== this.sensors[j]) break;
+        const v = row[key];
+        if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+        values[i * S + j++] = v;
+      }
+      if (j < S)
+        for (j = 0; j < S; j++) {
+          const v = row[this.sensors[j]!];
+          if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+          values[i * S + j] = v;
+        }
+      ts.push(samples[i]!.ts);
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const request: ScoringRequest = { id, columns };
-      this.worker.postMessage(request, [columns.buffer]);
+      const request: ScoringRequest = { id, ts, values };
+      this.worker.postMessage(request, [values.buffer]);
     });
   }
 
@@ -108,7 +136,7 @@ export class ScoringWorker {
     if (!waiting) return;
     this.pending.delete(reply.id);
     if ('error' in reply) {
-      const error = new Error(reply.error.message);
+      const error = reply.error.name === 'WindowError' ? new WindowError(reply.error.message) : new Error(reply.error.message);
       error.name = reply.error.name;
       return waiting.reject(error);
     }

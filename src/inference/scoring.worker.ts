@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry of ScoringWorker (scoring-worker.ts): holds its own AnomalyDetector (same models
- * directory, version and flags as the service's) and scores assembled windows one at a time, so the
+ * directory, version and flags as the service's) and scores windows one at a time, so window assembly,
  * feature extraction and the model runs use a second core while the main thread serves HTTP.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -12,24 +12,29 @@ export interface ScoringWorkerData {
   modelsDir: string;
   version: string;
   flags: DetectorFlags;
+  sensors: readonly string[];
 }
 
 const port = parentPort!;
-const { modelsDir, version, flags } = workerData as ScoringWorkerData;
+const { modelsDir, version, flags, sensors } = workerData as ScoringWorkerData;
 
 try {
   const detector = await AnomalyDetector.load({ modelsDir, version, flags });
-  const S = detector.sensors.length;
-  const T = detector.dutyCycleSeconds;
+  const S = sensors.length;
   // Model timings go back with each result: this thread's metrics registry is not the one /metrics serves.
   let runs: [Family, number][] = [];
   detector.observeModelRun = (model, seconds) => runs.push([model, seconds]);
-  const score = async ({ id, columns }: ScoringRequest): Promise<ScoringReply> => {
+  const score = async ({ id, ts, values }: ScoringRequest): Promise<ScoringReply> => {
     try {
-      const cols = Array.from({ length: S }, (_, j) => columns.subarray(j * T, (j + 1) * T));
+      // The samples as the request had them (sensor values checked to be finite numbers before sending).
+      const samples = ts.map((t, i) => {
+        const row: Record<string, number> = {};
+        for (let j = 0; j < S; j++) row[sensors[j]!] = values[i * S + j]!;
+        return { ts: t, values: row };
+      });
       runs = [];
-      const { results } = await detector.scoreColumns([cols]);
-      return { id, result: results[0], runs };
+      const { result } = await detector.scoreWindow(samples);
+      return { id, result, runs };
     } catch (error) {
       return { id, error: { name: (error as Error).name, message: (error as Error).message } };
     }

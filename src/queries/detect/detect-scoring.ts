@@ -10,7 +10,7 @@ import { CONFIG } from '../../infrastructure/tokens.js';
 /**
  * Where detect scores a window: on a scoring worker thread when the machine has a second core (same
  * results, see src/inference/scoring-worker.ts), else, and until the worker is ready or if it fails,
- * in-process. The window is assembled here either way, so a bad window fails the same.
+ * in-process. A bad window fails the same either way (the worker's WindowError is rethrown as one).
  */
 @Injectable()
 export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,7 +31,7 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
       this.logger.debug('no compiled scoring worker (running from sources): detect scores in-process');
       return;
     }
-    ScoringWorker.start({ modelsDir: this.config.MODELS_DIR, version: detector.version, flags: detector.flags }).then(
+    ScoringWorker.start({ modelsDir: this.config.MODELS_DIR, version: detector.version, flags: detector.flags, sensors: detector.sensors.map((s) => s.id) }).then(
       (worker) => {
         if (this.closed) return void worker.close();
         this.worker = worker;
@@ -49,9 +49,9 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
   async scoreWindow(detector: AnomalyDetector, samples: readonly Sample[]): Promise<DetectionResult> {
     const worker = this.worker;
     if (worker?.usable && worker.version === detector.version) {
-      const cols = detector.assemble(samples);
       try {
-        return await worker.scoreColumns(cols);
+        const scored = worker.scoreWindow(samples);
+        if (scored) return await scored;
       } catch (error) {
         if (!(error instanceof ScoringWorkerUnavailableError)) throw error;
         this.logger.warn({ err: error }, 'scoring worker lost: detect scores in-process');
