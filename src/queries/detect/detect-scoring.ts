@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '../../config/config.schema.js';
@@ -8,7 +9,27 @@ import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { CONFIG } from '../../infrastructure/tokens.js';
 
 /**
- * Where detect scores a window: on a scoring worker thread when the machine has a second core (same
+ * CPUs this process may use: the cores it sees, capped by a cgroup CPU quota (a container with
+ * `cpus: 1.0` sees every core of the host but gets one core's time, and a worker thread there only adds
+ * the cost of the messages).
+ */
+export function usableCpus(): number {
+  const cores = availableParallelism();
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  };
+  // cgroup v2: "<quota> <period>" or "max <period>"; v1: quota -1 when unlimited
+  const v2 = read('/sys/fs/cgroup/cpu.max')?.split(/\s+/);
+  const [quota, period] = v2 ? v2.map(Number) : [Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')), Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'))];
+  return quota! > 0 && period! > 0 ? Math.min(cores, quota! / period!) : cores;
+}
+
+/**
+ * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
  * results, see src/inference/scoring-worker.ts), else, and until the worker is ready or if it fails,
  * in-process. A bad window fails the same either way (the worker's WindowError is rethrown as one).
  */
@@ -26,7 +47,7 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
   /** Started in the background: requests are scored in-process until the worker has loaded its models. */
   onApplicationBootstrap(): void {
     const detector = this.holder.scorer as AnomalyDetector | null;
-    if (!detector || availableParallelism() < 2) return;
+    if (!detector || usableCpus() < 2) return;
     if (!ScoringWorker.available()) {
       this.logger.debug('no compiled scoring worker (running from sources): detect scores in-process');
       return;
