@@ -42,8 +42,9 @@ function valuesAreValid(values: Record<string, unknown>, sensors: readonly Senso
 export function checkSensorValues(body: DetectBody, sensors: readonly SensorRange[]): FieldError[] {
   const errors: FieldError[] = [];
   let known: Set<string> | undefined;
-  const check = (values: Record<string, unknown>, prefix: string) => {
+  const check = (values: Record<string, unknown>, sample?: number) => {
     if (valuesAreValid(values, sensors)) return;
+    const prefix = sample === undefined ? 'values' : `samples[${sample}].values`;
     for (const s of sensors) {
       const v = values[s.id];
       const field = `${prefix}.${s.id}`;
@@ -54,8 +55,8 @@ export function checkSensorValues(body: DetectBody, sensors: readonly SensorRang
     known ??= new Set(sensors.map((s) => s.id));
     for (const key of Object.keys(values)) if (!known.has(key)) errors.push({ field: `${prefix}.${key}`, message: 'is not a sensor of this profile' });
   };
-  if (body.values) check(body.values, 'values');
+  if (body.values) check(body.values);
   const samples = body.samples;
-  if (samples) for (let i = 0; i < samples.length; i++) check(samples[i]!.values, `samples[${i}].values`);
+  if (samples) for (let i = 0; i < samples.length; i++) check(samples[i]!.values, i);
   return errors;
 }
