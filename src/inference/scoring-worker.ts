@@ -30,6 +30,9 @@ export type ScoringReply =
 
 type StartupMessage = { ready: string } | { failed: string };
 
+/** Asks the worker to release its sessions and exit (a thread terminated inside a native call can abort the process). */
+export const CLOSE = 'close';
+
 /** The worker is gone (crashed or closed): score in-process instead. */
 export class ScoringWorkerUnavailableError extends Error {}
 
@@ -50,6 +53,7 @@ export class ScoringWorker {
   private readonly pending = new Map<number, { resolve: (r: DetectionResult) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -126,9 +130,20 @@ export class ScoringWorker {
     });
   }
 
+  /** Lets the worker finish the window in hand and release its ONNX sessions, then ends it (forcibly after 5 s). */
   async close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.fail(new ScoringWorkerUnavailableError('scoring worker closed'));
-    await this.worker.terminate();
+    this.closing = new Promise<void>((resolve) => {
+      const force = setTimeout(() => void this.worker.terminate(), 5_000);
+      force.unref();
+      this.worker.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.worker.postMessage(CLOSE);
+    });
+    return this.closing;
   }
 
   private settle(reply: ScoringReply): void {

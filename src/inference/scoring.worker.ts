@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AnomalyDetector, type DetectorFlags } from './anomaly-detector.js';
 import type { Family } from './ensemble.js';
-import type { ScoringReply, ScoringRequest } from './scoring-worker.js';
+import { CLOSE, type ScoringReply, type ScoringRequest } from './scoring-worker.js';
 
 export interface ScoringWorkerData {
   modelsDir: string;
@@ -41,7 +41,14 @@ try {
   };
   // One request at a time (the model runs are synchronous anyway), so each reply carries its own timings.
   let queue = Promise.resolve();
-  port.on('message', (request: ScoringRequest) => {
+  port.on('message', (request: ScoringRequest | typeof CLOSE) => {
+    if (request === CLOSE) {
+      queue = queue.then(async () => {
+        await detector.close();
+        port.close(); // nothing else keeps this thread alive: it exits
+      });
+      return;
+    }
     queue = queue.then(async () => port.postMessage(await score(request)));
   });
   port.postMessage({ ready: detector.version });
