@@ -85,6 +85,28 @@ function request(b: number, systemId = SYSTEM): { rows: Row[]; windows: number[]
   return { rows, windows, equipmentId };
 }
 
+/**
+ * CONCURRENCY clients send requests 0, 1, 2, ... for `seconds` from `start`. Paced at RATE: request b is due
+ * at start + b x interval (a client that falls behind sends at once); with RATE=max each client sends its
+ * next request as soon as the last one is answered.
+ */
+async function pacedIngest(start: number, seconds: number, send: (b: number) => Promise<void>): Promise<void> {
+  const interval = RATE === 'max' ? 0 : ((MINUTES_PER_REQUEST * 60) / Number(RATE)) * 1000;
+  const stopAt = start + seconds * 1000;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (;;) {
+        const b = next++;
+        const due = start + b * interval;
+        if (Math.max(due, Date.now()) >= stopAt) break;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        await send(b);
+      }
+    }),
+  );
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -112,22 +134,11 @@ async function runPipeline(url: string) {
 
   // Warm-up (not measured): the same paced load on another system until JIT, caches and pools are warm, then
   // until the saga and the projections have processed it.
-  const interval = RATE === 'max' ? 0 : ((MINUTES_PER_REQUEST * 60) / Number(RATE)) * 1000;
-  const warmStart = Date.now();
-  let warmNext = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (;;) {
-        const b = warmNext++;
-        const due = warmStart + b * interval;
-        if (Math.max(due, Date.now()) >= warmStart + WARMUP_SECONDS * 1000) break;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-        const res = await fetch(`${base}/api/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request(b, `${SYSTEM}-warm-up`).rows) });
-        if (res.status !== 200) throw new Error(`warm-up ingest failed: ${res.status}`);
-        await res.arrayBuffer();
-      }
-    }),
-  );
+  await pacedIngest(Date.now(), WARMUP_SECONDS, async (b) => {
+    const res = await fetch(`${base}/api/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request(b, `${SYSTEM}-warm-up`).rows) });
+    if (res.status !== 200) throw new Error(`warm-up ingest failed: ${res.status}`);
+    await res.arrayBuffer();
+  });
   const warmHead = await app.get<EventStore>(EVENT_STORE).headPosition();
   await app.get(InferenceSagaService).saga!.waitFor(warmHead!, 600_000);
   await app.get(ProjectionRunner).waitFor(warmHead!, 600_000);
@@ -140,28 +151,19 @@ async function runPipeline(url: string) {
   const newestSeen = new Map<string, number>(); // equipment -> newest window start whose anomaly was seen
   let samples = 0;
   let requests = 0;
-  let next = 0;
   const started = Date.now();
-  const stopAt = started + SECONDS * 1000;
   let ingesting = true;
   let oldestOpen = T0; // window start from which the poller reads
 
-  // Paced: request b is due at started + b x interval (clients that fall behind send at once).
-  const clients = Array.from({ length: CONCURRENCY }, async () => {
-    for (;;) {
-      const b = next++;
-      const due = started + b * interval;
-      if (Math.max(due, Date.now()) >= stopAt) break;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-      const { rows, windows, equipmentId } = request(b);
-      const res = await fetch(`${base}/api/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows) });
-      const body = (await res.json()) as { accepted?: number };
-      if (res.status !== 200 || body.accepted !== rows.length) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-      const now = Date.now();
-      for (const w of windows) acceptedAt.set(`${equipmentId}/${new Date(w).toISOString()}`, now);
-      samples += rows.length / SENSORS.length;
-      requests++;
-    }
+  const clients = pacedIngest(started, SECONDS, async (b) => {
+    const { rows, windows, equipmentId } = request(b);
+    const res = await fetch(`${base}/api/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rows) });
+    const body = (await res.json()) as { accepted?: number };
+    if (res.status !== 200 || body.accepted !== rows.length) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    const now = Date.now();
+    for (const w of windows) acceptedAt.set(`${equipmentId}/${new Date(w).toISOString()}`, now);
+    samples += rows.length / SENSORS.length;
+    requests++;
   });
 
   async function poll(): Promise<number> {
@@ -210,7 +212,7 @@ async function runPipeline(url: string) {
     }
   })();
 
-  await Promise.all(clients);
+  await clients;
   const ingestSeconds = (Date.now() - started) / 1000;
   ingesting = false;
   // Until the saga and every projection have processed everything (including the saga's own anomalies).
