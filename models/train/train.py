@@ -27,6 +27,7 @@ import features as FE  # noqa: E402
 from helm import HELM  # noqa: E402
 from lr import HierLR, transient_mask  # noqa: E402
 import export_onnx as EX  # noqa: E402
+from bundle import bundle_version  # noqa: E402
 
 SEED = 20261128
 VERSION = "hydraulic-17-1.1.0"
@@ -424,6 +425,8 @@ def main():
         },
         "cv": cv,
     }
+    # every window model in one graph: what the service runs when all of them are enabled
+    version["windowBundle"] = bundle_version(out, version)
     mpath = os.path.join(out, "manifest.json")
     manifest = {"schemaVersion": 1, "active": VERSION, "versions": []}
     if os.path.exists(mpath):

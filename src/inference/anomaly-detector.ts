@@ -28,7 +28,7 @@ import { adaptiveStep, initialAdaptiveState, type AdaptiveConfig, type AdaptiveS
 import { COMPONENTS, FAMILIES, combine, type ComponentName, type ComponentResult, type EnsembleConfig, type Family, type Severity } from './ensemble.js';
 import { SAMPLE_FEATURE_NAMES, SENSORS, WINDOW_FEATURE_NAMES, sampleFeatures, windowFeatures } from './features/hydraulic-17.js';
 import { assembleWindow, defaultMinPresent, WindowError, type TimedValues } from './features/window.js';
-import { ModelSet, classCounts, readManifest, selectVersion, type ManifestVersion, type Probabilities, type Thresholds } from './registry.js';
+import { ModelSet, classCounts, readManifest, selectVersion, type BundleSpec, type ManifestVersion, type ModelRunLabel, type Probabilities, type Thresholds } from './registry.js';
 
 export type { ComponentName, ComponentResult, Severity } from './ensemble.js';
 export type { AdaptiveState } from './adaptive.js';
@@ -67,6 +67,8 @@ export interface DetectorOptions {
   flags?: DetectorFlags;
   /** Minimum present seconds per sensor in a window (default 90 % of the duty cycle). */
   minPresent?: number;
+  /** Run the window models as the version's bundle when it has one (default true; parity tests open both). */
+  bundle?: boolean;
 }
 
 export interface SensorSpec {
@@ -87,8 +89,11 @@ export class AnomalyDetector {
   readonly sensors: readonly SensorSpec[];
   readonly dutyCycleSeconds: number;
   readonly flags: Required<DetectorFlags>;
-  /** Called with each model run's duration; by default model_inference_duration_seconds (a scoring worker forwards them). */
-  observeModelRun: (model: Family, seconds: number) => void = (model, seconds) => metrics.modelInferenceDuration.observe({ model }, seconds);
+  /**
+   * Called with each session run's duration (per family, or `bundle` for the window bundle); by default
+   * model_inference_duration_seconds (a scoring worker forwards them).
+   */
+  observeModelRun: (model: ModelRunLabel, seconds: number) => void = (model, seconds) => metrics.modelInferenceDuration.observe({ model }, seconds);
   /** Where the adaptive channels' inputs sit in a feature row / sample row (looked up once, not per call). */
   private readonly adaptiveWindowIndex: number[];
   private readonly adaptiveSampleIndex: number[];
@@ -116,6 +121,7 @@ export class AnomalyDetector {
     return AnomalyDetector.fromVersion(opts.modelsDir, v, flags, {
       window: v.models,
       sample: v.sampleModels,
+      windowBundle: opts.bundle === false ? undefined : v.windowBundle,
       minPresent: opts.minPresent,
     });
   }
@@ -128,6 +134,8 @@ export class AnomalyDetector {
     opts: {
       window: Partial<Record<Family, { path: string; sha256: string }>>;
       sample: Partial<Record<Family, { path: string; sha256: string }>>;
+      /** all window models in one session (used when exactly its families are enabled) */
+      windowBundle?: BundleSpec;
       thresholds?: Thresholds;
       minPresent?: number;
     },
@@ -137,7 +145,7 @@ export class AnomalyDetector {
       throw new Error(`manifest version ${v.version}: sensors differ from the ${v.profile} extractor`);
     const enabled = { rf: flags.rf, xgb: flags.xgb, helm: flags.helm, lr: flags.lr };
     const classes = classCounts(v);
-    const windowModels = await ModelSet.open(modelsDir, opts.window, WINDOW_FEATURE_NAMES.length, classes, enabled);
+    const windowModels = await ModelSet.open(modelsDir, opts.window, WINDOW_FEATURE_NAMES.length, classes, enabled, opts.windowBundle);
     let sampleModels: ModelSet;
     try {
       sampleModels = await ModelSet.open(modelsDir, opts.sample, SAMPLE_FEATURE_NAMES.length, classes, enabled);
@@ -219,27 +227,8 @@ export class AnomalyDetector {
   }
 
   /** Raw per-model probabilities for n feature rows (used by evaluation and parity tests). */
-  async runAll(set: ModelSet, x: Float32Array, n: number): Promise<Partial<Record<Family, Probabilities>>> {
-    const out: Partial<Record<Family, Probabilities>> = {};
-    // All runs are issued at once: onnxruntime-node runs each synchronously in its own setImmediate, so they
-    // execute back to back in one pass of the event loop instead of one loop turn (and other requests'
-    // work in between) per model. A run's duration is then the time since the previous run finished.
-    let last = performance.now();
-    const runs: Promise<void>[] = [];
-    for (const f of FAMILIES) {
-      if (!set.has(f)) continue;
-      runs.push(
-        set.run(f, x, n).then((p) => {
-          const now = performance.now();
-          // One observation per model call (a batch of n rows counts once).
-          this.observeModelRun(f, (now - last) / 1000);
-          last = now;
-          out[f] = p;
-        }),
-      );
-    }
-    await Promise.all(runs);
-    return out;
+  runAll(set: ModelSet, x: Float32Array, n: number): Promise<Partial<Record<Family, Probabilities>>> {
+    return set.runAll(x, n, this.observeModelRun);
   }
 
   get models(): { window: ModelSet; sample: ModelSet } {

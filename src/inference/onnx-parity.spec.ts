@@ -22,14 +22,21 @@ function vectorsOf(version: string, mode: 'window' | 'sample'): Vectors {
 }
 
 const manifestVersions = (() => {
-  const m = JSON.parse(readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8')) as { versions: Array<{ version: string }> };
+  const m = JSON.parse(readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8')) as { versions: Array<{ version: string; windowBundle?: unknown }> };
   return m.versions.map((v) => v.version);
 })();
+// Each version's window models as the bundle (what the service runs) and as the separate files.
+const runs = manifestVersions.flatMap((version) => [
+  [version, 'window bundle', true],
+  [version, 'one file per model', false],
+] as const);
 
-describe.each(manifestVersions)('ONNX parity of %s: onnxruntime-node vs the Python libraries (predict_proba)', (version) => {
+describe.each(runs)('ONNX parity of %s (%s): onnxruntime-node vs the Python libraries (predict_proba)', (version, _how, bundle) => {
   let det: AnomalyDetector;
   beforeAll(async () => {
-    det = await AnomalyDetector.load({ modelsDir: MODELS_DIR, version });
+    det = await AnomalyDetector.load({ modelsDir: MODELS_DIR, version, bundle });
+    // the committed manifest bundles every version's window models
+    expect(det.models.window.bundled).toBe(bundle);
   });
   afterAll(async () => det?.close());
 

@@ -7,13 +7,14 @@ import { AnomalyDetector, RegistryError } from './anomaly-detector.js';
 import { readManifest, selectVersion } from './registry.js';
 import { MODELS_DIR } from './test-support.js';
 
-/** A copy of manifest.json + the active version's production files in a temp dir. */
+/** A copy of manifest.json + the active version's production files (and window bundle) in a temp dir. */
 function copyModels(): { dir: string; manifest: any } {
   const dir = mkdtempSync(path.join(tmpdir(), 'registry-spec-'));
   const manifest = JSON.parse(readFileSync(path.join(MODELS_DIR, 'manifest.json'), 'utf8'));
   const v = manifest.versions.find((x: any) => x.version === manifest.active);
   for (const set of [v.models, v.sampleModels])
     for (const f of Object.values(set) as any[]) cpSync(path.join(MODELS_DIR, f.path), path.join(dir, f.path), { recursive: true });
+  cpSync(path.join(MODELS_DIR, v.windowBundle.path), path.join(dir, v.windowBundle.path));
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
   return { dir, manifest };
 }
@@ -33,17 +34,42 @@ describe('model registry', () => {
     await det.close();
   });
 
-  it('given a model file whose sha256 differs from the manifest, when loading, then it fails fast naming the file', async () => {
+  // The window bundle is checked when it is what runs; the separate window files when they are.
+  for (const [what, fileOf, bundle] of [
+    ['a model file', (v: any) => v.models.xgb.path, false],
+    ['the window bundle', (v: any) => v.windowBundle.path, true],
+  ] as const)
+    it(`given ${what} whose sha256 differs from the manifest, when loading, then it fails fast naming the file`, async () => {
+      const { dir, manifest } = copyModels();
+      dirs.push(dir);
+      const v = manifest.versions.find((x: any) => x.version === manifest.active);
+      const file = path.join(dir, fileOf(v));
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 1] ^= 0xff;
+      writeFileSync(file, bytes);
+      const p = AnomalyDetector.load({ modelsDir: dir, bundle });
+      await expect(p).rejects.toThrow(RegistryError);
+      await expect(AnomalyDetector.load({ modelsDir: dir, bundle })).rejects.toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: sha256 mismatch`));
+    });
+
+  it('given the window bundle, when every window model is on, then they run as the bundle, else as separate files without the switched-off one', async () => {
+    const all = await AnomalyDetector.load({ modelsDir: MODELS_DIR });
+    expect(all.models.window.bundled).toBe(true);
+    expect(all.models.window.families).toEqual(all.manifest.windowBundle!.families);
+    await all.close();
+    const noXgb = await AnomalyDetector.load({ modelsDir: MODELS_DIR, flags: { xgb: false } });
+    expect(noXgb.models.window.bundled).toBe(false);
+    expect(noXgb.models.window.families).toEqual(all.manifest.windowBundle!.families.filter((f) => f !== 'xgb'));
+    await noXgb.close();
+  });
+
+  it('given a bundle whose outputs the manifest names wrongly, then load fails naming the bundle and the output', async () => {
     const { dir, manifest } = copyModels();
     dirs.push(dir);
     const v = manifest.versions.find((x: any) => x.version === manifest.active);
-    const file = path.join(dir, v.models.xgb.path);
-    const bytes = readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
-    writeFileSync(file, bytes);
-    const p = AnomalyDetector.load({ modelsDir: dir });
-    await expect(p).rejects.toThrow(RegistryError);
-    await expect(AnomalyDetector.load({ modelsDir: dir })).rejects.toThrow(new RegExp(`${path.basename(file).replace('.', '\\.')}: sha256 mismatch`));
+    v.windowBundle.outputs.rf.valve = 'rf__no_such_output';
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    await expect(AnomalyDetector.load({ modelsDir: dir })).rejects.toThrow(/window-bundle\.onnx: no output 'rf__no_such_output'/);
   });
 
   it('given a manifest whose feature order differs from the extractor, then it fails fast', async () => {

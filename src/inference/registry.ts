@@ -5,7 +5,9 @@
  * malformed, the requested version is absent, the profile has no feature extractor, the manifest's
  * feature order differs from the TypeScript extractor's, a model file is missing, its sha256 differs
  * from the manifest, or a session's input/outputs do not have the manifest's shape.
- * Sessions: onnxruntime-node, intraOpNumThreads 1, interOpNumThreads 1.
+ * Sessions: onnxruntime-node, intraOpNumThreads 1, interOpNumThreads 1. When a version has a window bundle
+ * (every window model in one graph, models/train/bundle.py) and exactly its families are enabled, the
+ * window models run as that one session: the same outputs for one native call instead of one per model.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -34,6 +36,14 @@ const fileSpec = z.object({
 });
 // lr: optional (hydraulic-17-1.1.0 on, window models only)
 const familyFiles = z.object({ rf: fileSpec, xgb: fileSpec, helm: fileSpec, lr: fileSpec.optional() });
+const bundleSpec = z.object({
+  path: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  input: z.string().default('features'),
+  families: z.array(z.enum(FAMILIES)).min(1),
+  /** family -> component -> the bundle's output name */
+  outputs: z.partialRecord(z.enum(FAMILIES), componentRecord(z.string())),
+});
 const thresholds = z.object({ rf: thresholdSet, xgb: thresholdSet, helm: thresholdSet, lr: thresholdSet.optional(), ensemble: thresholdSet });
 const familyWeights = z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), lr: z.number().min(0) }).partial();
 const channel = z.object({ features: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number().positive()) });
@@ -51,6 +61,8 @@ export const manifestVersionSchema = z.object({
   features: z.object({ window: z.array(z.string()), sample: z.array(z.string()) }),
   models: familyFiles,
   sampleModels: familyFiles,
+  /** the window models of `models` in one ONNX graph (optional; models/train/bundle.py) */
+  windowBundle: bundleSpec.optional(),
   ensemble: z.object({
     weights: z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), lr: z.number().min(0).optional(), adaptive: z.number().min(0) }),
     /** per-component weights of the window ensemble (override `weights` for that component) */
@@ -85,6 +97,7 @@ export const manifestVersionSchema = z.object({
 });
 export type ManifestVersion = z.infer<typeof manifestVersionSchema>;
 export type ModelFileSpec = z.infer<typeof fileSpec>;
+export type BundleSpec = z.infer<typeof bundleSpec>;
 export type Thresholds = z.infer<typeof thresholds>;
 
 export const manifestSchema = z.object({
@@ -161,94 +174,142 @@ export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 };
 
 export type Probabilities = Record<ComponentName, Float32Array>;
-type OpenSession = { session: ort.InferenceSession; input: string; outputs: Record<ComponentName, string> };
-type FileRef = { path: string; sha256: string; input?: string; outputs?: Record<ComponentName, string> };
+type OutputNames = Record<ComponentName, string>;
+/** One ONNX session and, per family it computes, the output name of each component. */
+type OpenSession = { session: ort.InferenceSession; input: string; outputs: Partial<Record<Family, OutputNames>> };
+type FileRef = { path: string; sha256: string; input?: string; outputs?: OutputNames };
+/** What a model run is reported as: one family, or `bundle` for all window models in one session. */
+export type ModelRunLabel = Family | 'bundle';
+
+const defaultOutputs = (): OutputNames => Object.fromEntries(COMPONENTS.map((c) => [c, `${c}_probabilities`])) as OutputNames;
 
 /** The sessions of one model set (window or sample models of one version or CV fold). */
 export class ModelSet {
+  /** the families this set runs, in FAMILIES order */
+  readonly families: readonly Family[];
+
   private constructor(
     readonly nFeatures: number,
     readonly classes: Record<ComponentName, number>,
-    private readonly sessions: Partial<Record<Family, OpenSession>>,
-  ) {}
+    /** one session per family, or a single bundle session holding them all */
+    private readonly sessions: OpenSession[],
+    readonly bundled: boolean,
+  ) {
+    this.families = FAMILIES.filter((f) => sessions.some((s) => s.outputs[f]));
+  }
 
+  /**
+   * Opens the enabled families' files, or the bundle instead when it holds exactly the families that
+   * would be opened (a family switched off by a flag must not run, so then the files are opened one by one).
+   */
   static async open(
     modelsDir: string,
     files: Partial<Record<Family, FileRef>>,
     nFeatures: number,
     classes: Record<ComponentName, number>,
     enabled: Partial<Record<Family, boolean>>,
+    bundle?: BundleSpec,
   ): Promise<ModelSet> {
-    const sessions: Partial<Record<Family, OpenSession>> = {};
+    const wanted = FAMILIES.filter((f) => enabled[f] && files[f]); // a version may lack a family (lr before 1.1.0)
+    const useBundle = bundle !== undefined && wanted.length === bundle.families.length && wanted.every((f) => bundle.families.includes(f));
+    const sessions: OpenSession[] = [];
     try {
-      await ModelSet.openInto(sessions, modelsDir, files, nFeatures, classes, enabled);
+      if (useBundle) {
+        const outputs: Partial<Record<Family, OutputNames>> = {};
+        for (const f of wanted) {
+          const names = bundle.outputs[f];
+          if (!names) throw new RegistryError(`${path.resolve(modelsDir, bundle.path)}: the manifest lists no outputs for ${f}`);
+          outputs[f] = names;
+        }
+        sessions.push(await openSession(modelsDir, bundle, bundle.input, outputs, nFeatures, classes));
+      } else {
+        for (const f of wanted) {
+          const spec = files[f]!;
+          sessions.push(await openSession(modelsDir, spec, spec.input ?? 'features', { [f]: spec.outputs ?? defaultOutputs() }, nFeatures, classes));
+        }
+      }
     } catch (e) {
-      for (const f of FAMILIES) await sessions[f]?.session.release();
+      for (const s of sessions) await s.session.release();
       throw e;
     }
-    return new ModelSet(nFeatures, classes, sessions);
-  }
-
-  private static async openInto(
-    sessions: Partial<Record<Family, OpenSession>>,
-    modelsDir: string,
-    files: Partial<Record<Family, FileRef>>,
-    nFeatures: number,
-    classes: Record<ComponentName, number>,
-    enabled: Partial<Record<Family, boolean>>,
-  ): Promise<void> {
-    for (const f of FAMILIES) {
-      const spec = files[f];
-      if (!enabled[f] || !spec) continue; // a family the version does not have (e.g. lr before 1.1.0)
-      const file = path.resolve(modelsDir, spec.path);
-      const bytes = await readVerified(modelsDir, spec);
-      let session: ort.InferenceSession;
-      try {
-        session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
-      } catch (e) {
-        throw new RegistryError(`${file}: onnxruntime cannot load the model (${(e as Error).message})`);
-      }
-      const input = spec.input ?? 'features';
-      const outputs = spec.outputs ?? (Object.fromEntries(COMPONENTS.map((c) => [c, `${c}_probabilities`])) as Record<ComponentName, string>);
-      if (!session.inputNames.includes(input)) throw new RegistryError(`${file}: no input '${input}' (has ${session.inputNames.join(', ')})`);
-      const meta = (session as unknown as { inputMetadata?: Array<{ name: string; shape?: unknown[] }> }).inputMetadata;
-      const im = meta?.find((m) => m.name === input);
-      const last = im?.shape?.[im.shape.length - 1];
-      if (typeof last === 'number' && last !== nFeatures)
-        throw new RegistryError(`${file}: input '${input}' takes ${last} features, the manifest lists ${nFeatures}`);
-      for (const c of COMPONENTS)
-        if (!session.outputNames.includes(outputs[c])) throw new RegistryError(`${file}: no output '${outputs[c]}'`);
-      const set = { session, input, outputs };
-      sessions[f] = set; // released by open() if a later check fails
-      // dry run: shapes of every output
-      const probe = await session.run({ [input]: new ort.Tensor('float32', new Float32Array(nFeatures), [1, nFeatures]) });
-      for (const c of COMPONENTS) {
-        const t = probe[outputs[c]];
-        if (!t || t.dims.length !== 2 || t.dims[1] !== classes[c])
-          throw new RegistryError(`${file}: output '${outputs[c]}' has shape [${t?.dims.join(', ')}], expected [1, ${classes[c]}]`);
-      }
-      sessions[f] = set;
-    }
+    return new ModelSet(nFeatures, classes, sessions, useBundle);
   }
 
   has(f: Family): boolean {
-    return this.sessions[f] !== undefined;
+    return this.families.includes(f);
   }
 
-  /** x: n rows of nFeatures float32 values. Returns component -> n x K probabilities (row-major). */
-  async run(f: Family, x: Float32Array, n: number): Promise<Probabilities> {
-    const s = this.sessions[f];
-    if (!s) throw new Error(`model ${f} is not enabled`);
-    if (x.length !== n * this.nFeatures) throw new Error(`model ${f}: ${x.length} values for ${n} rows of ${this.nFeatures}`);
-    const out = await s.session.run({ [s.input]: new ort.Tensor('float32', x, [n, this.nFeatures]) });
-    const res = {} as Probabilities;
-    for (const c of COMPONENTS) res[c] = out[s.outputs[c]].data as Float32Array;
-    return res;
+  /**
+   * Every family's probabilities for n feature rows (x: n rows of nFeatures float32 values): component ->
+   * n x K probabilities (row-major). `observe` gets each session run's duration in seconds.
+   */
+  async runAll(x: Float32Array, n: number, observe: (label: ModelRunLabel, seconds: number) => void = () => {}): Promise<Partial<Record<Family, Probabilities>>> {
+    if (x.length !== n * this.nFeatures) throw new Error(`model set: ${x.length} values for ${n} rows of ${this.nFeatures}`);
+    const out: Partial<Record<Family, Probabilities>> = {};
+    // All runs are issued at once: onnxruntime-node runs each synchronously in its own setImmediate, so they
+    // execute back to back in one pass of the event loop instead of one loop turn (and other requests'
+    // work in between) per model. A run's duration is then the time since the previous run finished.
+    let last = performance.now();
+    await Promise.all(
+      this.sessions.map(async (s) => {
+        const res = await s.session.run({ [s.input]: new ort.Tensor('float32', x, [n, this.nFeatures]) });
+        const now = performance.now();
+        observe(this.bundled ? 'bundle' : (Object.keys(s.outputs)[0] as Family), (now - last) / 1000);
+        last = now;
+        for (const [f, names] of Object.entries(s.outputs) as [Family, OutputNames][]) {
+          const p = {} as Probabilities;
+          for (const c of COMPONENTS) p[c] = res[names[c]].data as Float32Array;
+          out[f] = p;
+        }
+      }),
+    );
+    return out;
   }
 
   async close(): Promise<void> {
-    for (const f of FAMILIES) await this.sessions[f]?.session.release();
+    for (const s of this.sessions) await s.session.release();
   }
+}
+
+/** Opens one model file, checking its sha256, input width and every listed output's shape (a dry run). */
+async function openSession(
+  modelsDir: string,
+  spec: { path: string; sha256: string },
+  input: string,
+  outputs: Partial<Record<Family, OutputNames>>,
+  nFeatures: number,
+  classes: Record<ComponentName, number>,
+): Promise<OpenSession> {
+  const file = path.resolve(modelsDir, spec.path);
+  const bytes = await readVerified(modelsDir, spec);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+  } catch (e) {
+    throw new RegistryError(`${file}: onnxruntime cannot load the model (${(e as Error).message})`);
+  }
+  try {
+    if (!session.inputNames.includes(input)) throw new RegistryError(`${file}: no input '${input}' (has ${session.inputNames.join(', ')})`);
+    const meta = (session as unknown as { inputMetadata?: Array<{ name: string; shape?: unknown[] }> }).inputMetadata;
+    const im = meta?.find((m) => m.name === input);
+    const last = im?.shape?.[im.shape.length - 1];
+    if (typeof last === 'number' && last !== nFeatures)
+      throw new RegistryError(`${file}: input '${input}' takes ${last} features, the manifest lists ${nFeatures}`);
+    const names = Object.values(outputs).flatMap((o) => COMPONENTS.map((c) => o[c]));
+    for (const name of names) if (!session.outputNames.includes(name)) throw new RegistryError(`${file}: no output '${name}'`);
+    // dry run: shapes of every output
+    const probe = await session.run({ [input]: new ort.Tensor('float32', new Float32Array(nFeatures), [1, nFeatures]) });
+    for (const o of Object.values(outputs))
+      for (const c of COMPONENTS) {
+        const t = probe[o[c]];
+        if (!t || t.dims.length !== 2 || t.dims[1] !== classes[c])
+          throw new RegistryError(`${file}: output '${o[c]}' has shape [${t?.dims.join(', ')}], expected [1, ${classes[c]}]`);
+      }
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
+  return { session, input, outputs };
 }
 
 export function classCounts(v: ManifestVersion): Record<ComponentName, number> {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { metrics } from '../observability/metrics.js';
 import type { DetectionResult, DetectorFlags, Sample } from './anomaly-detector.js';
-import type { Family } from './ensemble.js';
+import type { ModelRunLabel } from './registry.js';
 import { WindowError } from './features/window.js';
 import type { ScoringWorkerData } from './scoring.worker.js';
 
@@ -25,7 +25,7 @@ export interface ScoringRequest {
 }
 
 export type ScoringReply =
-  | { id: number; result: DetectionResult; runs: [Family, number][] }
+  | { id: number; result: DetectionResult; runs: [ModelRunLabel, number][] }
   | { id: number; error: { name: string; message: string } };
 
 type StartupMessage = { ready: string } | { failed: string };

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { AnomalyDetector, type DetectorFlags } from './anomaly-detector.js';
-import type { Family } from './ensemble.js';
+import type { ModelRunLabel } from './registry.js';
 import { CLOSE, type ScoringReply, type ScoringRequest } from './scoring-worker.js';
 
 export interface ScoringWorkerData {
@@ -22,7 +22,7 @@ try {
   const detector = await AnomalyDetector.load({ modelsDir, version, flags });
   const S = sensors.length;
   // Model timings go back with each result: this thread's metrics registry is not the one /metrics serves.
-  let runs: [Family, number][] = [];
+  let runs: [ModelRunLabel, number][] = [];
   detector.observeModelRun = (model, seconds) => runs.push([model, seconds]);
   const score = async ({ id, ts, values }: ScoringRequest): Promise<ScoringReply> => {
     try {
