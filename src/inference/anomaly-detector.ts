@@ -27,7 +27,7 @@ import { metrics } from '../observability/metrics.js';
 import { adaptiveStep, initialAdaptiveState, type AdaptiveConfig, type AdaptiveState } from './adaptive.js';
 import { COMPONENTS, FAMILIES, combine, type ComponentName, type ComponentResult, type EnsembleConfig, type Family, type Severity } from './ensemble.js';
 import { SAMPLE_FEATURE_NAMES, SENSORS, WINDOW_FEATURE_NAMES, sampleFeatures, windowFeatures } from './features/hydraulic-17.js';
-import { assembleWindow, defaultMinPresent, WindowError, type TimedValues } from './features/window.js';
+import { assemblePackedWindow, assembleWindow, defaultMinPresent, WindowError, type TimedValues } from './features/window.js';
 import { ModelSet, classCounts, readManifest, selectVersion, type BundleSpec, type ManifestVersion, type ModelRunLabel, type Probabilities, type Thresholds } from './registry.js';
 
 export type { ComponentName, ComponentResult, Severity } from './ensemble.js';
@@ -179,6 +179,16 @@ export class AnomalyDetector {
 
   async scoreWindow(samples: readonly Sample[], state?: AdaptiveState, opts: WindowScoreOptions = {}): Promise<{ result: DetectionResult; state: AdaptiveState }> {
     const cols = this.assemble(samples, opts);
+    const { results, state: next } = await this.scoreColumns([cols], state);
+    return { result: results[0], state: next };
+  }
+
+  /**
+   * scoreWindow for packed samples: ts[i] and sample i's value of sensor j (SENSORS order) at
+   * values[i * 17 + j], NaN where not sent (what the scoring worker receives; see assemblePackedWindow).
+   */
+  async scoreWindowPacked(ts: readonly string[], values: Float64Array, state?: AdaptiveState): Promise<{ result: DetectionResult; state: AdaptiveState }> {
+    const cols = assemblePackedWindow(ts, values, { sensors: SENSORS, seconds: this.dutyCycleSeconds, minPresent: this.minPresent });
     const { results, state: next } = await this.scoreColumns([cols], state);
     return { result: results[0], state: next };
   }

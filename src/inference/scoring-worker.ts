@@ -4,7 +4,8 @@
  * Why: a detect request spends about as much CPU in window assembly, features and model runs as in HTTP,
  * JSON and Nest together; on a machine with a second core, moving the scoring there lets the main thread
  * take about 1.5 times the requests (bench:detect). Results are the same: same model files and version,
- * same code (the worker calls scoreWindow on samples rebuilt from what it is sent), single-threaded ONNX
+ * same code (the worker assembles the window from the packed values it is sent, by the rules of
+ * assembleWindow, and scores it like scoreWindow), single-threaded ONNX
  * Runtime; a WindowError comes back as a WindowError with the same message.
  */
 import { existsSync } from 'node:fs';

@@ -20,20 +20,17 @@ const { modelsDir, version, flags, sensors } = workerData as ScoringWorkerData;
 
 try {
   const detector = await AnomalyDetector.load({ modelsDir, version, flags });
-  const S = sensors.length;
+  // Values arrive packed in the order the main thread was given; scoreWindowPacked reads the profile's order.
+  const order = detector.sensors.map((s) => s.id);
+  if (sensors.length !== order.length || sensors.some((s, j) => s !== order[j]))
+    throw new Error(`values would arrive in the order ${sensors.join(', ')}, the models take ${order.join(', ')}`);
   // Model timings go back with each result: this thread's metrics registry is not the one /metrics serves.
   let runs: [ModelRunLabel, number][] = [];
   detector.observeModelRun = (model, seconds) => runs.push([model, seconds]);
   const score = async ({ id, ts, values }: ScoringRequest): Promise<ScoringReply> => {
     try {
-      // The samples as the request had them (sensor values checked to be finite numbers before sending).
-      const samples = ts.map((t, i) => {
-        const row: Record<string, number> = {};
-        for (let j = 0; j < S; j++) row[sensors[j]!] = values[i * S + j]!;
-        return { ts: t, values: row };
-      });
       runs = [];
-      const { result } = await detector.scoreWindow(samples);
+      const { result } = await detector.scoreWindowPacked(ts, values);
       return { id, result, runs };
     } catch (error) {
       return { id, error: { name: (error as Error).name, message: (error as Error).message } };

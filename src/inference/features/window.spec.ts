@@ -1,11 +1,23 @@
 import { describe, expect, it } from '@jest/globals';
-import { assembleWindow, WindowError } from './window.js';
+import { assemblePackedWindow, assembleWindow, WindowError, type TimedValues, type WindowOptions } from './window.js';
 
 const start = Date.parse('2026-01-01T00:00:00.000Z');
 const ts = (s: number) => new Date(start + s * 1000).toISOString();
 const sensors = ['A', 'B'];
 
-describe('assembleWindow', () => {
+/** The same samples as the scoring worker receives them: timestamps, and values packed with NaN where not sent. */
+const packed = (samples: readonly TimedValues[], opts: WindowOptions) =>
+  assemblePackedWindow(
+    samples.map((s) => s.ts),
+    Float64Array.from(samples.flatMap((s) => opts.sensors.map((id) => s.values[id] ?? Number.NaN))),
+    opts,
+  );
+
+// Every rule holds for both input forms.
+describe.each([
+  ['assembleWindow (sample objects)', assembleWindow],
+  ['assemblePackedWindow (packed samples)', packed],
+])('%s', (_name, assembleWindow) => {
   it('given all 60 seconds, when assembled, then columns are the values in time order', () => {
     const samples = Array.from({ length: 60 }, (_, s) => ({ ts: ts(59 - s), values: { A: 59 - s, B: 2 * (59 - s) } }));
     const [a, b] = assembleWindow(samples, { sensors, seconds: 60 });
@@ -42,8 +54,25 @@ describe('assembleWindow', () => {
     expect(() => assembleWindow(samples, { sensors, seconds: 60 })).toThrow(/sensor B: 50 of 60 seconds present, at least 54 needed/);
   });
 
-  it('rejects samples outside the window and non-finite values', () => {
-    expect(() => assembleWindow([{ ts: ts(0), values: { A: 1, B: 1 } }, { ts: ts(61), values: { A: 1, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow(/outside/);
-    expect(() => assembleWindow([{ ts: ts(0), values: { A: Number.NaN, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow(/finite/);
+  it('rejects samples outside the window, naming the sample and its timestamp as sent', () => {
+    const late = '2026-01-01T01:01:01+01:00';
+    expect(() => assembleWindow([{ ts: ts(0), values: { A: 1, B: 1 } }, { ts: late, values: { A: 1, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow(
+      `sample 1 at ${late} is outside the 60-s window starting 2026-01-01T00:00:00.000Z`,
+    );
+    expect(() => assembleWindow([{ ts: 'yesterday', values: { A: 1, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow("sample 0: invalid timestamp 'yesterday'");
+  });
+});
+
+describe('assembleWindow', () => {
+  it('rejects non-finite values', () => {
+    expect(() => assembleWindow([{ ts: ts(0), values: { A: Number.NaN, B: 1 } }], { sensors, seconds: 60, minPresent: 1 })).toThrow(/sample 0: A is not a finite number/);
+  });
+});
+
+describe('assemblePackedWindow', () => {
+  it('takes NaN as a value not sent, and refuses values that do not match the samples', () => {
+    const [a] = packed([{ ts: ts(0), values: { A: 1, B: 1 } }, { ts: ts(1), values: { A: Number.NaN, B: 1 } }, { ts: ts(2), values: { A: 3, B: 1 } }], { sensors, seconds: 60, minPresent: 2 });
+    expect(Array.from(a.subarray(0, 4))).toEqual([1, 2, 3, 3]);
+    expect(() => assemblePackedWindow([ts(0)], new Float64Array(3), { sensors, seconds: 60 })).toThrow('3 values for 1 samples of 2 sensors');
   });
 });

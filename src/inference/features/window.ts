@@ -49,42 +49,71 @@ function defaultStart(times: number[], seconds: number): number {
 
 /** Returns one Float64Array column per sensor, each `seconds` long, gaps filled. */
 export function assembleWindow(samples: readonly TimedValues[], opts: WindowOptions): Float64Array[] {
+  const { sensors } = opts;
+  const place = (v: unknown, i: number, j: number, col: Float64Array, slot: number) => {
+    if (v === undefined || v === null) return;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${sensors[j]} is not a finite number`);
+    col[slot] = v;
+  };
+  return assemble(samples.length, (i) => samples[i].ts, opts, (i, cols, slot) => {
+    const values = samples[i].values;
+    // Keys in sensor order (the usual case) are read while enumerating, not looked up one by one.
+    let j = 0;
+    for (const key in values) {
+      if (j === sensors.length || key !== sensors[j]) break;
+      place(values[key], i, j, cols[j], slot);
+      j++;
+    }
+    if (j === sensors.length) return;
+    for (j = 0; j < sensors.length; j++) place(values[sensors[j]], i, j, cols[j], slot);
+  });
+}
+
+/**
+ * The same window from packed samples: `ts[i]` and sample i's value of sensor j at values[i * sensors + j]
+ * (NaN = not sent; callers have checked the rest are finite). What a scoring worker receives: no sample
+ * objects to rebuild, same slots, fill and errors as assembleWindow.
+ */
+export function assemblePackedWindow(ts: readonly string[], values: Float64Array, opts: WindowOptions): Float64Array[] {
+  const S = opts.sensors.length;
+  if (values.length !== ts.length * S) throw new WindowError(`${values.length} values for ${ts.length} samples of ${S} sensors`);
+  return assemble(ts.length, (i) => ts[i], opts, (i, cols, slot) => {
+    for (let j = 0; j < S; j++) {
+      const v = values[i * S + j];
+      if (!Number.isNaN(v)) cols[j][slot] = v;
+    }
+  });
+}
+
+/** Slots, ordering and gap filling shared by both input forms; `place` writes sample i's values into a slot. */
+function assemble(
+  n: number,
+  tsOf: (i: number) => string,
+  opts: WindowOptions,
+  place: (i: number, cols: Float64Array[], slot: number) => void,
+): Float64Array[] {
   const { sensors, seconds } = opts;
   const minPresent = opts.minPresent ?? defaultMinPresent(seconds);
-  if (samples.length === 0) throw new WindowError('window has no samples');
-  const n = samples.length;
+  if (n === 0) throw new WindowError('window has no samples');
   const times: number[] = [];
   let ascending = true;
   for (let i = 0; i < n; i++) {
-    const t = Date.parse(samples[i].ts);
-    if (!Number.isFinite(t)) throw new WindowError(`sample ${i}: invalid timestamp '${samples[i].ts}'`);
+    const t = Date.parse(tsOf(i));
+    if (!Number.isFinite(t)) throw new WindowError(`sample ${i}: invalid timestamp '${tsOf(i)}'`);
     if (i > 0 && t < times[i - 1]) ascending = false;
     times.push(t);
   }
   const start = opts.start === undefined ? defaultStart(times, seconds) : typeof opts.start === 'number' ? opts.start : Date.parse(opts.start);
   if (!Number.isFinite(start)) throw new WindowError(`invalid window start '${opts.start}'`);
   const cols = sensors.map(() => new Float64Array(seconds).fill(NaN));
-  const place = (v: unknown, i: number, j: number, slot: number) => {
-    if (v === undefined || v === null) return;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new WindowError(`sample ${i}: ${sensors[j]} is not a finite number`);
-    cols[j][slot] = v;
-  };
   // Samples in time order (ties in arrival order); usually they already are, and sorting is skipped.
   const order = ascending ? null : times.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i);
   for (let k = 0; k < n; k++) {
     const i = order ? order[k] : k;
     const slot = Math.round((times[i] - start) / 1000);
     if (slot < 0 || slot >= seconds)
-      throw new WindowError(`sample ${i} at ${samples[i].ts} is outside the ${seconds}-s window starting ${new Date(start).toISOString()}`);
-    const values = samples[i].values;
-    // Keys in sensor order (the usual case) are read while enumerating, not looked up one by one.
-    let j = 0;
-    for (const key in values) {
-      if (j === sensors.length || key !== sensors[j]) break;
-      place(values[key], i, j++, slot);
-    }
-    if (j === sensors.length) continue;
-    for (j = 0; j < sensors.length; j++) place(values[sensors[j]], i, j, slot);
+      throw new WindowError(`sample ${i} at ${tsOf(i)} is outside the ${seconds}-s window starting ${new Date(start).toISOString()}`);
+    place(i, cols, slot);
   }
   sensors.forEach((s, j) => {
     const col = cols[j];
