@@ -10,6 +10,7 @@ import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { authenticateHook, type AuthenticatedRequest } from './http/auth/authenticate.hook.js';
 import { resolveKeyring, type Keyring } from './http/auth/keyring.js';
+import { jsonBodyParser } from './http/deferred-json-body.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
 import { isContractCheckOn, ResponseValidationInterceptor } from './http/openapi/response-validation.interceptor.js';
 import { ProblemError } from './http/problem.js';
@@ -106,6 +107,8 @@ export async function createApp(
     // Throw instead of process.exit(1): main.ts reports and exits; tests see the error.
     abortOnError: false,
   });
+  // Fastify's JSON parser for every route but those that parse their body themselves (@DeferJsonBody: detect).
+  app.useBodyParser('application/json', { bodyLimit: config.INGEST_MAX_BODY_BYTES }, jsonBodyParser(fastify));
   registerDocsPage(fastify);
   // The response contract check is for tests only; outside them no request passes through it.
   if (isContractCheckOn(config)) app.useGlobalInterceptors(new ResponseValidationInterceptor(app.get(Reflector), config));

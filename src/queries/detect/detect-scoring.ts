@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { AppConfig } from '../../config/config.schema.js';
 import type { AnomalyDetector, DetectionResult, Sample } from '../../inference/anomaly-detector.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
-import { ScoringWorker, ScoringWorkerUnavailableError } from '../../inference/scoring-worker.js';
+import { ScoringWorker, ScoringWorkerUnavailableError } from './scoring-worker.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { CONFIG } from '../../infrastructure/tokens.js';
 
@@ -29,9 +29,17 @@ export function usableCpus(): number {
 }
 
 /**
+ * A request's JSON goes to the worker only while fewer than this many requests wait there; otherwise the main
+ * thread parses and checks it and sends the packed window. Parsing then happens on whichever thread has time:
+ * all of it on the worker left the worker the bottleneck and the main thread partly idle (bench:detect,
+ * 2026-11-28: about 1,000 req/s at 16 connections with every body to the worker or none, 1,120-1,170 with 2-3).
+ */
+const MAX_JSON_BACKLOG = 3;
+
+/**
  * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
- * results, see src/inference/scoring-worker.ts), else, and until the worker is ready or if it fails,
- * in-process. A bad window fails the same either way (the worker's WindowError is rethrown as one).
+ * results, see scoring-worker.ts), else, and until the worker is ready or if it fails, in-process. With a
+ * worker, a request's JSON text goes there to be parsed and checked too (scoreJson), unless its backlog is long. A bad window fails the same either way (the worker's WindowError is rethrown as one).
  */
 @Injectable()
 export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -68,17 +76,42 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async scoreWindow(detector: AnomalyDetector, samples: readonly Sample[]): Promise<DetectionResult> {
-    const worker = this.worker;
-    if (worker?.usable && worker.version === detector.version) {
+    const worker = this.workerFor(detector);
+    if (worker) {
       try {
         const scored = worker.scoreWindow(samples);
         if (scored) return await scored;
       } catch (error) {
-        if (!(error instanceof ScoringWorkerUnavailableError)) throw error;
-        this.logger.warn({ err: error }, 'scoring worker lost: detect scores in-process');
-        this.worker = null;
+        this.lost(error);
       }
     }
     return (await detector.scoreWindow(samples)).result;
+  }
+
+  /**
+   * A detect request's JSON body scored by the worker when it is a window detect accepts as it is; null when
+   * there is no worker or the body needs the full path (parse, checks and scoring here).
+   */
+  async scoreJson(detector: AnomalyDetector, json: Uint8Array): Promise<DetectionResult | null> {
+    const worker = this.workerFor(detector);
+    if (!worker || worker.backlog >= MAX_JSON_BACKLOG) return null;
+    try {
+      return await worker.scoreJson(json);
+    } catch (error) {
+      this.lost(error);
+      return null;
+    }
+  }
+
+  private workerFor(detector: AnomalyDetector): ScoringWorker | null {
+    const worker = this.worker;
+    return worker?.usable && worker.version === detector.version ? worker : null;
+  }
+
+  /** Rethrows what is not the worker's loss (a WindowError is the request's); else scores in-process from now on. */
+  private lost(error: unknown): void {
+    if (!(error instanceof ScoringWorkerUnavailableError)) throw error;
+    this.logger.warn({ err: error }, 'scoring worker lost: detect scores in-process');
+    this.worker = null;
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { RequireScope } from '../../http/auth/require-scope.decorator.js';
+import { DeferJsonBody, DeferredJsonBody } from '../../http/deferred-json-body.js';
 import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { problemResponse } from '../../http/openapi/problem.schema.js';
 import { DetectQuery } from './detect.query.js';
@@ -18,6 +19,8 @@ export class DetectController {
   @Post()
   @HttpCode(200)
   @RequireScope('detect')
+  // Parsed by the handler: on the fast path in the scoring worker, off the main thread.
+  @DeferJsonBody()
   @ApiOperation({
     summary: 'Score one sample or one window with the active ensemble (nothing is recorded)',
     tags: ['detect'],
@@ -31,6 +34,6 @@ export class DetectController {
     },
   })
   detect(@Body() body: unknown) {
-    return this.queries.execute(new DetectQuery(parseDetectBody(body)));
+    return this.queries.execute(new DetectQuery(body instanceof DeferredJsonBody ? body : parseDetectBody(body)));
   }
 }

@@ -4,12 +4,13 @@ import type { AnomalyDetector, DetectionResult } from '../../inference/anomaly-d
 import { WindowError } from '../../inference/anomaly-detector.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
+import { DeferredJsonBody } from '../../http/deferred-json-body.js';
 import { ProblemError } from '../../http/problem.js';
 import { metrics } from '../../observability/metrics.js';
 import { checkSensorValues } from './detect-input.js';
 import { DetectScoring } from './detect-scoring.js';
 import { DetectQuery } from './detect.query.js';
-import type { DetectResponse } from './detect.schema.js';
+import { parseDetectBody, type DetectResponse } from './detect.schema.js';
 
 /**
  * One-off scoring. Stateless: the adaptive-threshold vote compares with the model's healthy baseline, not
@@ -22,9 +23,27 @@ export class DetectHandler implements IQueryHandler<DetectQuery, DetectResponse>
     private readonly scoring: DetectScoring,
   ) {}
 
-  async execute({ body }: DetectQuery): Promise<DetectResponse> {
+  async execute(query: DetectQuery): Promise<DetectResponse> {
+    let body = query.body;
     const detector = this.holder.scorer as AnomalyDetector | null;
-    if (!detector) throw new ProblemError('unavailable', `no model is loaded: ${this.holder.error ?? 'unknown reason'}`);
+    if (!detector) {
+      // a malformed body is still a 400, as on every route, before the 503
+      if (body instanceof DeferredJsonBody) parseDetectBody(body.parse());
+      throw new ProblemError('unavailable', `no model is loaded: ${this.holder.error ?? 'unknown reason'}`);
+    }
+    if (body instanceof DeferredJsonBody) {
+      // Fast path: a window the scoring worker parses, checks and scores; any other body comes back null.
+      const started = performance.now();
+      const scored = await this.scoring.scoreJson(detector, body.bytes).catch((error: unknown) => {
+        metrics.detectDuration.observe({ mode: 'window' }, (performance.now() - started) / 1000);
+        rethrowWindowError(error);
+      });
+      if (scored) {
+        metrics.detectDuration.observe({ mode: 'window' }, (performance.now() - started) / 1000);
+        return toResponse(scored);
+      }
+      body = parseDetectBody(body.parse());
+    }
     const errors = checkSensorValues(body, detector.sensors);
     if (errors.length) throw new ProblemError('validation', `${errors.length} sensor value(s) are not valid`, errors);
 
@@ -36,13 +55,18 @@ export class DetectHandler implements IQueryHandler<DetectQuery, DetectResponse>
         ? await this.scoring.scoreWindow(detector, body.samples as { ts: string; values: Record<string, number> }[])
         : (await detector.scoreSample(body.values as Record<string, number>)).result;
     } catch (error) {
-      if (error instanceof WindowError) throw new ProblemError('validation', error.message, [{ field: 'samples', message: error.message }]);
-      throw error;
+      rethrowWindowError(error);
     } finally {
       stop();
     }
     return toResponse(result);
   }
+}
+
+/** A window that cannot be assembled is the client's: 400 naming `samples`. */
+function rethrowWindowError(error: unknown): never {
+  if (error instanceof WindowError) throw new ProblemError('validation', error.message, [{ field: 'samples', message: error.message }]);
+  throw error;
 }
 
 export function toResponse(r: DetectionResult): DetectResponse {

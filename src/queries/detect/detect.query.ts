@@ -1,5 +1,7 @@
+import type { DeferredJsonBody } from '../../http/deferred-json-body.js';
 import type { DetectBody } from './detect.schema.js';
 
 export class DetectQuery {
-  constructor(readonly body: DetectBody) {}
+  /** a checked body, or the body's JSON still unparsed (the handler may hand it to the scoring worker) */
+  constructor(readonly body: DetectBody | DeferredJsonBody) {}
 }

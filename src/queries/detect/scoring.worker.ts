@@ -1,11 +1,13 @@
 /**
  * Worker-thread entry of ScoringWorker (scoring-worker.ts): holds its own AnomalyDetector (same models
- * directory, version and flags as the service's) and scores windows one at a time, so window assembly,
- * feature extraction and the model runs use a second core while the main thread serves HTTP.
+ * directory, version and flags as the service's) and scores windows one at a time, so JSON parsing, the
+ * checks, window assembly, feature extraction and the model runs use a second core while the main thread
+ * serves HTTP.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AnomalyDetector, type DetectorFlags } from './anomaly-detector.js';
-import type { ModelRunLabel } from './registry.js';
+import { AnomalyDetector, type DetectorFlags } from '../../inference/anomaly-detector.js';
+import type { ModelRunLabel } from '../../inference/registry.js';
+import { packWindowRequest } from './detect-request.js';
 import { CLOSE, type ScoringReply, type ScoringRequest } from './scoring-worker.js';
 
 export interface ScoringWorkerData {
@@ -27,10 +29,14 @@ try {
   // Model timings go back with each result: this thread's metrics registry is not the one /metrics serves.
   let runs: [ModelRunLabel, number][] = [];
   detector.observeModelRun = (model, seconds) => runs.push([model, seconds]);
-  const score = async ({ id, ts, values }: ScoringRequest): Promise<ScoringReply> => {
+  const decoder = new TextDecoder();
+  const score = async (request: ScoringRequest): Promise<ScoringReply> => {
+    const { id } = request;
     try {
+      const packed = 'json' in request ? packWindowRequest(decoder.decode(request.json), detector.sensors) : request;
+      if (!packed) return { id, notFastPath: true };
       runs = [];
-      const { result } = await detector.scoreWindowPacked(ts, values);
+      const { result } = await detector.scoreWindowPacked(packed.ts, packed.values);
       return { id, result, runs };
     } catch (error) {
       return { id, error: { name: (error as Error).name, message: (error as Error).message } };

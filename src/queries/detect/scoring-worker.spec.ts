@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AnomalyDetector, WindowError } from './anomaly-detector.js';
-import { FAMILIES } from './ensemble.js';
-import { loadUci } from './evaluation/uci-data.js';
-import { SENSORS } from './features/hydraulic-17.js';
+import { AnomalyDetector, WindowError } from '../../inference/anomaly-detector.js';
+import { FAMILIES } from '../../inference/ensemble.js';
+import { loadUci } from '../../inference/evaluation/uci-data.js';
+import { SENSORS } from '../../inference/features/hydraulic-17.js';
 import { ScoringWorker, ScoringWorkerUnavailableError } from './scoring-worker.js';
-import { MODELS_DIR, typeScriptWorkerExecArgv } from './test-support.js';
-import { metrics } from '../observability/metrics.js';
+import { MODELS_DIR, typeScriptWorkerExecArgv } from '../../inference/test-support.js';
+import { metrics } from '../../observability/metrics.js';
 
 const script = new URL('./scoring.worker.ts', import.meta.url);
 const execArgv = typeScriptWorkerExecArgv();
@@ -41,6 +41,19 @@ describe('ScoringWorker', () => {
         expect(inWorker).toEqual(inProcess.result);
       }
     }
+  });
+
+  it('scores a window request from its JSON as the detector does, and hands any other body back (null)', async () => {
+    const json = (body: unknown) => new TextEncoder().encode(JSON.stringify(body));
+    for (const window of [samples(4), [...samples(9)].reverse()]) {
+      const [inWorker, inProcess] = await Promise.all([worker.scoreJson(json({ equipment_id: 'rig-1', samples: window })), detector.scoreWindow(window)]);
+      expect(inWorker).toEqual(inProcess.result);
+    }
+    const bad = samples(4);
+    bad[3] = { ...bad[3]!, values: { ...bad[3]!.values, PS1: 1e9 } };
+    for (const body of [{ samples: bad }, { values: samples(4)[0]!.values }, { samples: samples(4), extra: 1 }]) expect(await worker.scoreJson(json(body))).toBeNull();
+    expect(await worker.scoreJson(new TextEncoder().encode('{"samples": ['))).toBeNull();
+    await expect(worker.scoreJson(json({ samples: samples(4).slice(0, 30) }))).rejects.toBeInstanceOf(WindowError);
   });
 
   it('fails a bad window with the WindowError the detector gives', async () => {

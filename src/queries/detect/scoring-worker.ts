@@ -1,33 +1,43 @@
 /**
- * Scores assembled windows on a worker thread (scoring.worker.ts) with its own copy of the ensemble.
+ * Detect's scoring worker: scores windows on a worker thread (scoring.worker.ts) with its own copy of the ensemble.
  *
- * Why: a detect request spends about as much CPU in window assembly, features and model runs as in HTTP,
- * JSON and Nest together; on a machine with a second core, moving the scoring there lets the main thread
- * take about 1.5 times the requests (bench:detect). Results are the same: same model files and version,
- * same code (the worker assembles the window from the packed values it is sent, by the rules of
- * assembleWindow, and scores it like scoreWindow), single-threaded ONNX
- * Runtime; a WindowError comes back as a WindowError with the same message.
+ * Why: a detect window request spends more CPU in JSON parsing, checks, window assembly, features and model
+ * runs than in HTTP and Nest; on a machine with a second core the main thread hands them over and takes more
+ * requests (bench:detect). Two ways in: a request's JSON text (`scoreJson`: the worker parses, checks and
+ * packs it exactly as detect-request.ts says, or answers "not for the fast path"), or samples already
+ * parsed (`scoreWindow`: packed here). Results are the same as in-process: same model files and version,
+ * same code (the window is assembled from the packed values by the rules of assembleWindow and scored like
+ * scoreWindow), single-threaded ONNX Runtime; a WindowError comes back as a WindowError with the same message.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { metrics } from '../observability/metrics.js';
-import type { DetectionResult, DetectorFlags, Sample } from './anomaly-detector.js';
-import type { ModelRunLabel } from './registry.js';
-import { WindowError } from './features/window.js';
+import { metrics } from '../../observability/metrics.js';
+import type { DetectionResult, DetectorFlags, Sample } from '../../inference/anomaly-detector.js';
+import { WindowError } from '../../inference/features/window.js';
+import type { ModelRunLabel } from '../../inference/registry.js';
+import { packSamples } from './detect-request.js';
 import type { ScoringWorkerData } from './scoring.worker.js';
 
-export interface ScoringRequest {
-  id: number;
-  /** the samples' timestamps, in the order sent */
-  ts: string[];
-  /** sample-major: sample i's value of sensor j at [i * sensors + j] */
-  values: Float64Array;
-}
+export type ScoringRequest =
+  | {
+      id: number;
+      /** the samples' timestamps, in the order sent */
+      ts: string[];
+      /** sample-major: sample i's value of sensor j at [i * sensors + j] */
+      values: Float64Array;
+    }
+  | {
+      id: number;
+      /** a detect request body as received (UTF-8 JSON) */
+      json: Uint8Array;
+    };
 
 export type ScoringReply =
   | { id: number; result: DetectionResult; runs: [ModelRunLabel, number][] }
-  | { id: number; error: { name: string; message: string } };
+  | { id: number; error: { name: string; message: string } }
+  /** the JSON body is not a window detect accepts as it is: the caller takes the full path */
+  | { id: number; notFastPath: true };
 
 type StartupMessage = { ready: string } | { failed: string };
 
@@ -51,7 +61,7 @@ export interface ScoringWorkerOptions {
 const DEFAULT_SCRIPT = new URL('./scoring.worker.js', import.meta.url);
 
 export class ScoringWorker {
-  private readonly pending = new Map<number, { resolve: (r: DetectionResult) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: DetectionResult | null) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
@@ -92,6 +102,11 @@ export class ScoringWorker {
     });
   }
 
+  /** Requests sent and not answered yet (the one in hand and those queued behind it). */
+  get backlog(): number {
+    return this.pending.size;
+  }
+
   get usable(): boolean {
     return this.failure === undefined;
   }
@@ -102,32 +117,25 @@ export class ScoringWorker {
    */
   scoreWindow(samples: readonly Sample[]): Promise<DetectionResult> | null {
     if (this.failure) return Promise.reject(new ScoringWorkerUnavailableError(this.failure.message));
-    const S = this.sensors.length;
-    const values = new Float64Array(samples.length * S);
-    const ts: string[] = [];
-    for (let i = 0; i < samples.length; i++) {
-      const row = samples[i]!.values;
-      // keys in sensor order (the usual case) are read while enumerating, else looked up one by one
-      let j = 0;
-      for (const key in row) {
-        if (j === S || key !== this.sensors[j]) break;
-        const v = row[key];
-        if (typeof v !== 'number' || !Number.isFinite(v)) return null;
-        values[i * S + j++] = v;
-      }
-      if (j < S)
-        for (j = 0; j < S; j++) {
-          const v = row[this.sensors[j]!];
-          if (typeof v !== 'number' || !Number.isFinite(v)) return null;
-          values[i * S + j] = v;
-        }
-      ts.push(samples[i]!.ts);
-    }
-    const id = this.nextId++;
+    const packed = packSamples(samples, this.sensors);
+    if (!packed) return null;
+    return this.send({ id: this.nextId++, ...packed }, [packed.values.buffer as ArrayBuffer]) as Promise<DetectionResult>;
+  }
+
+  /**
+   * Scores a detect request from its JSON text when it is a window detect accepts as it is (packWindowRequest);
+   * resolves null for any other body, which the caller then parses and checks itself.
+   */
+  scoreJson(json: Uint8Array): Promise<DetectionResult | null> {
+    if (this.failure) return Promise.reject(new ScoringWorkerUnavailableError(this.failure.message));
+    // copied, not transferred: the bytes may share their memory with other buffers
+    return this.send({ id: this.nextId++, json });
+  }
+
+  private send(request: ScoringRequest, transfer: ArrayBuffer[] = []): Promise<DetectionResult | null> {
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const request: ScoringRequest = { id, ts, values };
-      this.worker.postMessage(request, [values.buffer]);
+      this.pending.set(request.id, { resolve, reject });
+      this.worker.postMessage(request, transfer);
     });
   }
 
@@ -156,6 +164,7 @@ export class ScoringWorker {
       error.name = reply.error.name;
       return waiting.reject(error);
     }
+    if ('notFastPath' in reply) return waiting.resolve(null);
     for (const [model, seconds] of reply.runs) metrics.modelInferenceDuration.observe({ model }, seconds);
     waiting.resolve(reply.result);
   }
