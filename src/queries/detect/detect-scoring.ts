@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { AppConfig } from '../../config/config.schema.js';
 import type { AnomalyDetector, DetectionResult, Sample } from '../../inference/anomaly-detector.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
+import { packWindowRequest } from './detect-request.js';
 import { ScoringWorker, ScoringWorkerUnavailableError } from './scoring-worker.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { CONFIG } from '../../infrastructure/tokens.js';
@@ -30,7 +31,7 @@ export function usableCpus(): number {
 
 /**
  * A request's JSON goes to the worker only while fewer than this many requests wait there; otherwise the main
- * thread parses and checks it and sends the packed window. Parsing then happens on whichever thread has time:
+ * thread parses and checks it (the same packWindowRequest) and sends the packed window. Parsing then happens on whichever thread has time:
  * all of it on the worker left the worker the bottleneck and the main thread partly idle (bench:detect,
  * 2026-11-28: about 1,000 req/s at 16 connections with every body to the worker or none, 1,120-1,170 with 2-3).
  */
@@ -89,14 +90,17 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * A detect request's JSON body scored by the worker when it is a window detect accepts as it is; null when
-   * there is no worker or the body needs the full path (parse, checks and scoring here).
+   * A detect request's JSON body scored by the worker when it is a window detect accepts as it is (parsed and
+   * checked there, or here while the worker has a backlog); null when there is no worker or the body needs the
+   * full path (Fastify's parser, zod and the sensor check, which name each bad field).
    */
-  async scoreJson(detector: AnomalyDetector, json: Uint8Array): Promise<DetectionResult | null> {
+  async scoreJson(detector: AnomalyDetector, json: Buffer): Promise<DetectionResult | null> {
     const worker = this.workerFor(detector);
-    if (!worker || worker.backlog >= MAX_JSON_BACKLOG) return null;
+    if (!worker) return null;
     try {
-      return await worker.scoreJson(json);
+      if (worker.backlog < MAX_JSON_BACKLOG) return await worker.scoreJson(json);
+      const packed = packWindowRequest(json.toString('utf8'), detector.sensors);
+      return packed && (await worker.scorePacked(packed));
     } catch (error) {
       this.lost(error);
       return null;
