@@ -131,14 +131,16 @@ def decide(p, thr):
     return deg, cond
 
 
-def tune_threshold(p_deg, y_deg):
-    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+def tune_threshold(p_deg, y_deg, max_fpr=MAX_INNER_FPR, grid=THRESHOLD_GRID):
     best = None
     for t in grid:
         pr = p_deg >= t
         fpr = pr[~y_deg].mean() if (~y_deg).any() else 0.0
         rec = pr[y_deg].mean() if y_deg.any() else 1.0
-        key = (fpr <= MAX_INNER_FPR, rec if fpr <= MAX_INNER_FPR else -fpr, -abs(t - 0.5))
+        key = (fpr <= max_fpr, rec if fpr <= max_fpr else -fpr, -abs(t - 0.5))
         if best is None or key > best[0]:
             best = (key, float(t))
     return best[1]
