@@ -6,6 +6,8 @@ const FLAG = 'deferJsonBody';
 /**
  * On a route, a JSON body arrives as a DeferredJsonBody (its bytes) instead of parsed: the handler may pass the
  * text to a worker thread, which parses it there (detect), and parse it itself otherwise.
+ * It is the route's Fastify config (RouteConfig), which holds one decorator's object: a route cannot have both
+ * this and @RateLimit until they share one config.
  */
 export const DeferJsonBody = () => RouteConfig({ [FLAG]: true });
 

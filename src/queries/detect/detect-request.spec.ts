@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import Fastify from 'fastify';
 import { checkSensorValues, type SensorRange } from './detect-input.js';
 import { packSamples, packWindowRequest } from './detect-request.js';
@@ -17,7 +17,9 @@ const edit = (f: (b: any) => void) => {
 };
 
 /** What the full path accepts as a window: Fastify's JSON parser, zod's schema, then the sensor check. */
-const fastifyParse = Fastify().getDefaultJsonParser('error', 'error');
+const fastify = Fastify();
+afterAll(() => fastify.close());
+const fastifyParse = fastify.getDefaultJsonParser('error', 'error');
 const fullPathAcceptsWindow = (json: string) => {
   let parsed: unknown;
   let failed = false;
