@@ -31,16 +31,18 @@ export function usableCpus(): number {
 
 /**
  * A request's JSON goes to the worker only while fewer than this many requests wait there; otherwise the main
- * thread parses and checks it (the same packWindowRequest) and sends the packed window. Parsing then happens on whichever thread has time:
- * all of it on the worker left the worker the bottleneck and the main thread partly idle (bench:detect,
- * 2026-11-28: about 1,000 req/s at 16 connections with every body to the worker or none, 1,120-1,170 with 2-3).
+ * thread parses and checks it (the same packWindowRequest) and sends the packed window. Parsing then happens
+ * on whichever thread has time: all of it on the worker left the worker the bottleneck and the main thread
+ * partly idle (2026-11-28, 16 connections: about 1,000 req/s with every body to the worker or none,
+ * 1,120-1,170 with a limit of 2-3).
  */
 const MAX_JSON_BACKLOG = 3;
 
 /**
  * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
  * results, see scoring-worker.ts), else, and until the worker is ready or if it fails, in-process. With a
- * worker, a request's JSON text goes there to be parsed and checked too (scoreJson), unless its backlog is long. A bad window fails the same either way (the worker's WindowError is rethrown as one).
+ * worker, a request's JSON text goes there to be parsed and checked too (scoreJson), unless its backlog is
+ * long. A bad window fails the same either way (the worker's WindowError is rethrown as one).
  */
 @Injectable()
 export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {
