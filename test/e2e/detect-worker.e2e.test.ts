@@ -116,6 +116,7 @@ const title = twoCpus ? 'detect on the built service (scoring worker)' : 'detect
     ['a valid window', JSON.stringify(good())],
     ['a valid window, pretty-printed, keys in another order', JSON.stringify({ samples: good().samples.map((s) => ({ values: Object.fromEntries(Object.entries(s.values).reverse()), ts: s.ts })), equipment_id: 'rig-1' }, null, 2)],
     ['a valid window after a byte order mark', '\uFEFF' + JSON.stringify(good())],
+    ['a valid window whose samples key is written with an escape', JSON.stringify(good()).replace('"samples"', '"\\u0073amples"')],
     ['one sample', JSON.stringify({ equipment_id: 'rig-1', values: window(3)[30]!.values })],
     ['malformed JSON', '{"samples": ['],
     ['an empty body', ''],

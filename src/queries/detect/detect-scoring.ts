@@ -39,6 +39,13 @@ export function usableCpus(): number {
 const MAX_JSON_BACKLOG = 3;
 
 /**
+ * Every window body has this key as written; a body without it (one sample, most bad bodies) is no window,
+ * and sending it to the worker would only queue it behind the windows there and parse it twice. A window
+ * whose key is written with escapes just takes the full path, with the same answer.
+ */
+const SAMPLES_KEY = Buffer.from('"samples"');
+
+/**
  * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
  * results, see scoring-worker.ts), else, and until the worker is ready or if it fails, in-process. With a
  * worker, a request's JSON text goes there to be parsed and checked too (scoreJson), unless its backlog is
@@ -98,7 +105,7 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
    */
   async scoreJson(detector: AnomalyDetector, json: Buffer): Promise<DetectionResult | null> {
     const worker = this.workerFor(detector);
-    if (!worker) return null;
+    if (!worker || !json.includes(SAMPLES_KEY)) return null;
     try {
       if (worker.backlog < MAX_JSON_BACKLOG) return await worker.scoreJson(json);
       const packed = packWindowRequest(json.toString('utf8'), detector.sensors);

@@ -33,13 +33,14 @@ export class DetectHandler implements IQueryHandler<DetectQuery, DetectResponse>
     }
     if (body instanceof DeferredJsonBody) {
       // Fast path: a window the scoring worker parses, checks and scores; any other body comes back null.
-      const started = performance.now();
+      // timed when the worker answered (scored or refused the window), not when the body goes the full path
+      const stop = metrics.detectDuration.startTimer({ mode: 'window' });
       const scored = await this.scoring.scoreJson(detector, body.bytes).catch((error: unknown) => {
-        metrics.detectDuration.observe({ mode: 'window' }, (performance.now() - started) / 1000);
+        stop();
         rethrowWindowError(error);
       });
       if (scored) {
-        metrics.detectDuration.observe({ mode: 'window' }, (performance.now() - started) / 1000);
+        stop();
         return toResponse(scored);
       }
       body = parseDetectBody(body.parse());
