@@ -107,6 +107,17 @@ async function cannon(url: string, body: string, connections: number) {
   };
 }
 
+/** How many windows shared a model run on the service's scoring worker, over the whole run (from /metrics). */
+async function workerBatching(metricsUrl: string): Promise<{ runs: number; windows: number; mean: number; share_single: number } | null> {
+  const text = await (await fetch(metricsUrl)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const runs = read('detect_worker_batch_windows_count');
+  const windows = read('detect_worker_batch_windows_sum');
+  const single = read('detect_worker_batch_windows_bucket\\{le="1"\\}');
+  if (!(runs > 0)) return null;
+  return { runs, windows, mean: windows / runs, share_single: single / runs };
+}
+
 async function main(): Promise<void> {
   const data = loadUci(join(root, 'models/sample'));
   const inproc = await inProcess(data);
@@ -120,6 +131,7 @@ async function main(): Promise<void> {
   );
   const trivial = await startProcess(['--input-type=module', '-e', TRIVIAL], { PORT: '3412' }, 'http://127.0.0.1:3412/health/live');
   const http = [];
+  let batching: Awaited<ReturnType<typeof workerBatching>> = null;
   try {
     for (const connections of [1, 16]) {
       const rounds = [];
@@ -132,6 +144,7 @@ async function main(): Promise<void> {
       const median = [...rounds].sort((a, b) => a.throughput_ratio - b.throughput_ratio)[Math.floor(rounds.length / 2)]!;
       http.push({ connections, ...median, rounds });
     }
+    batching = await workerBatching('http://127.0.0.1:3411/metrics');
   } finally {
     service.kill('SIGTERM');
     trivial.kill('SIGTERM');
@@ -150,9 +163,13 @@ async function main(): Promise<void> {
     ]),
   );
   for (const h of http) console.log(`ratio per round at ${h.connections} connection(s): ${h.rounds.map((r) => r.throughput_ratio.toFixed(2)).join(', ')}`);
+  if (batching)
+    console.log(
+      `scoring worker: ${batching.windows} windows in ${batching.runs} model runs, ${batching.mean.toFixed(2)} windows per run on average, ${(100 * batching.share_single).toFixed(0)} % of runs with one window`,
+    );
   const out = join(root, 'bench/results', `detect-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(out, JSON.stringify({ machine: { cpus: cpus().length, node: process.version }, warmupCalls: WARMUP_CALLS, inProcess: inproc, http }, null, 2));
+  writeFileSync(out, JSON.stringify({ machine: { cpus: cpus().length, node: process.version }, warmupCalls: WARMUP_CALLS, inProcess: inproc, http, workerBatching: batching }, null, 2));
   console.log(`\nwrote ${out}`);
 }
 

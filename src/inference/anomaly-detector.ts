@@ -10,6 +10,8 @@
  * const { result, state } = await det.scoreSample(values, state?);
  * // many windows, one batched ORT call per model (re-projection); adaptive state threaded in order
  * const { results, state } = await det.scoreWindows(batch, state?);
+ * // independent packed windows (detect requests), one batched ORT call, a WindowError in place of a bad one
+ * const resultsOrErrors = await det.scorePackedWindows([{ ts, values }, ...]);
  * await det.close();
  * ```
  * - `state` is the adaptive-threshold state of ONE equipment (plain JSON, persist it per equipment);
@@ -184,21 +186,43 @@ export class AnomalyDetector {
   }
 
   /**
-   * scoreWindow for packed samples: ts[i] and sample i's value of sensor j (SENSORS order) at
-   * values[i * 17 + j], NaN where not sent (what the scoring worker receives; see assemblePackedWindow).
+   * Independent windows in packed form, e.g. separate detect requests, each scored as scoreWindow scores it
+   * with no adaptive state: window i from ts[i] and its values (sample s's value of sensor j, SENSORS order,
+   * at values[s * 17 + j], NaN where not sent; see assemblePackedWindow). All windows go through the models in
+   * one batched run: ONNX Runtime computes each row as it would alone (bit-identical, onnx-parity.spec.ts),
+   * and its fixed cost per run, most of a single window's model time, is paid once. A window that cannot
+   * be assembled gets its WindowError in its place; the others are scored.
    */
-  async scoreWindowPacked(ts: readonly string[], values: Float64Array, state?: AdaptiveState): Promise<{ result: DetectionResult; state: AdaptiveState }> {
-    const cols = assemblePackedWindow(ts, values, { sensors: SENSORS, seconds: this.dutyCycleSeconds, minPresent: this.minPresent });
-    const { results, state: next } = await this.scoreColumns([cols], state);
-    return { result: results[0], state: next };
+  async scorePackedWindows(windows: readonly { ts: readonly string[]; values: Float64Array }[]): Promise<(DetectionResult | WindowError)[]> {
+    const out: (DetectionResult | WindowError)[] = new Array(windows.length);
+    const cols: Float64Array[][] = [];
+    const at: number[] = [];
+    windows.forEach(({ ts, values }, i) => {
+      try {
+        cols.push(assemblePackedWindow(ts, values, { sensors: SENSORS, seconds: this.dutyCycleSeconds, minPresent: this.minPresent }));
+        at.push(i);
+      } catch (error) {
+        if (!(error instanceof WindowError)) throw error;
+        out[i] = error;
+      }
+    });
+    if (cols.length) (await this.scoreColumns(cols, undefined, { independent: true })).results.forEach((r, k) => (out[at[k]!] = r));
+    return out;
   }
 
   async scoreWindows(batch: readonly (readonly Sample[])[], state?: AdaptiveState): Promise<{ results: DetectionResult[]; state: AdaptiveState }> {
     return this.scoreColumns(batch.map((s) => this.assemble(s)), state);
   }
 
-  /** Scores already assembled windows (sensor columns), batched; adaptive state threaded in order. */
-  async scoreColumns(windows: readonly Float64Array[][], state?: AdaptiveState): Promise<{ results: DetectionResult[]; state: AdaptiveState }> {
+  /**
+   * Scores already assembled windows (sensor columns), batched; adaptive state threaded in order, or with
+   * `independent` each window starts from `state` (windows of different requests, not one equipment's series).
+   */
+  async scoreColumns(
+    windows: readonly Float64Array[][],
+    state?: AdaptiveState,
+    opts: { independent?: boolean } = {},
+  ): Promise<{ results: DetectionResult[]; state: AdaptiveState }> {
     const n = windows.length;
     const F = WINDOW_FEATURE_NAMES.length;
     const x = new Float32Array(n * F);
@@ -209,7 +233,7 @@ export class AnomalyDetector {
       means.push(this.adaptiveWindowIndex.map((k) => f[k]));
     });
     const probs = await this.runAll(this.windowModels, x, n);
-    return this.finish('window', probs, n, means, state);
+    return this.finish('window', probs, n, means, state, opts.independent);
   }
 
   async scoreSample(values: Record<string, number>, state?: AdaptiveState): Promise<{ result: DetectionResult; state: AdaptiveState }> {
@@ -251,6 +275,7 @@ export class AnomalyDetector {
     n: number,
     adaptiveInputs: number[][],
     state: AdaptiveState | undefined,
+    independent = false,
   ): { results: DetectionResult[]; state: AdaptiveState } {
     let st = state ?? initialAdaptiveState(this.version);
     const cfg = this.ensembleConfig(mode);
@@ -270,7 +295,7 @@ export class AnomalyDetector {
       let adaptive: { anomaly: boolean; score: number } | null = null;
       if (this.flags.adaptive) {
         const step = adaptiveStep(this.adaptiveConfig, st, mode, adaptiveInputs[i]);
-        st = step.state;
+        if (!independent) st = step.state;
         adaptive = { anomaly: step.vote.anomaly, score: step.vote.score };
       }
       const out = combine(cfg, { probabilities: rowProbs, adaptive });

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AnomalyDetector } from './anomaly-detector.js';
+import { AnomalyDetector, WindowError } from './anomaly-detector.js';
 import { COMPONENTS, FAMILIES, combine } from './ensemble.js';
 import { SENSORS } from './features/hydraulic-17.js';
 import { readManifest } from './registry.js';
@@ -63,6 +63,27 @@ describe.each(runs)('ONNX parity of %s (%s): onnxruntime-node vs the Python libr
     });
   }
 
+  it('given the committed window vectors, when run as one batch and one row at a time, then the outputs are bit-identical', async () => {
+    // what lets the scoring worker batch independent detect requests: a row's result does not depend on its batch
+    const vec = vectorsOf(version, 'window');
+    const F = vec.featureNames.length;
+    const n = vec.cases.length;
+    const x = new Float32Array(n * F);
+    vec.cases.forEach((c, i) => x.set(c.features, i * F));
+    const batch = await det.runAll(det.models.window, x, n);
+    let differing = 0;
+    for (let i = 0; i < n; i++) {
+      const one = await det.runAll(det.models.window, x.slice(i * F, (i + 1) * F), 1);
+      for (const f of Object.keys(one) as (keyof typeof one)[])
+        for (const c of COMPONENTS) {
+          const K = one[f]![c].length;
+          one[f]![c].forEach((p, k) => (differing += Object.is(p, batch[f]![c][i * K + k]) ? 0 : 1));
+        }
+    }
+    expect(n).toBeGreaterThan(1);
+    expect(differing).toBe(0);
+  });
+
   it('given a raw window, when scored end to end, then the result is the ensemble of the Python probabilities', async () => {
     const vec = vectorsOf(version, 'window');
     const c = vec.cases[vec.cases.length - 1];
@@ -91,6 +112,12 @@ describe.each(runs)('ONNX parity of %s (%s): onnxruntime-node vs the Python libr
     expect(batch.results[0].components).toEqual(result.components);
     const cols = await det.scoreColumns([toColumns(c.window!)]);
     expect(cols.results[0].components).toEqual(result.components);
+    // packed and independent (detect's worker): each window as if scored alone, a bad one gets its WindowError
+    const packed = { ts: samples.map((s) => s.ts), values: Float64Array.from(c.window!.flat()) };
+    const independent = await det.scorePackedWindows([packed, { ts: packed.ts.slice(0, 30), values: packed.values.slice(0, 30 * 17) }, packed]);
+    expect(independent[0]).toEqual(result);
+    expect(independent[1]).toBeInstanceOf(WindowError);
+    expect(independent[2]).toEqual(result);
   });
 
   it('given one sample row, when scored, then sample models answer in mode sample', async () => {

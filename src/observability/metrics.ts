@@ -57,6 +57,12 @@ export const metrics = {
     buckets: latencyBuckets,
     registers: [registry],
   }),
+  detectBatchWindows: new Histogram({
+    name: 'detect_worker_batch_windows',
+    help: "Windows scored in one model run by detect's scoring worker (requests that waited for it together)",
+    buckets: [1, 2, 4, 8, 16],
+    registers: [registry],
+  }),
   eventStoreAppendDuration: new Histogram({
     name: 'eventstore_append_duration_seconds',
     help: 'Duration of one append to the event store',

@@ -56,6 +56,27 @@ describe('ScoringWorker', () => {
     await expect(worker.scoreJson(json({ samples: samples(4).slice(0, 30) }))).rejects.toBeInstanceOf(WindowError);
   });
 
+  it('scores windows that wait together in one model run, each as the detector scores it alone', async () => {
+    const batches = async () => (await metrics.detectBatchWindows.get()).values.find((v) => v.metricName === 'detect_worker_batch_windows_sum')?.value ?? 0;
+    const runsBefore = await modelRuns();
+    const windowsBefore = await batches();
+    const json = (body: unknown) => new TextEncoder().encode(JSON.stringify(body));
+    // sent at once: they queue at the worker while it scores the first
+    const windows = Array.from({ length: 16 }, (_, k) => (k % 3 === 0 ? [...samples(k)].reverse() : samples(k)));
+    const answers = await Promise.allSettled([
+      ...windows.map((w, k) => (k % 2 ? worker.scoreWindow(w)! : worker.scoreJson(json({ samples: w })))),
+      worker.scoreWindow(samples(2).slice(0, 40))!,
+      worker.scoreJson(json({ values: samples(1)[0]!.values })),
+    ]);
+    // 16 windows scored, in fewer model runs than windows (counted before the in-process runs below add theirs)
+    expect((await batches()) - windowsBefore).toBe(16);
+    const runsPerWindow = detector.models.window.bundled ? 1 : FAMILIES.filter((f) => detector.models.window.has(f)).length;
+    expect((await modelRuns()) - runsBefore).toBeLessThan(16 * runsPerWindow);
+    for (const [k, w] of windows.entries()) expect(answers[k]).toEqual({ status: 'fulfilled', value: (await detector.scoreWindow(w)).result });
+    expect(answers[16]).toEqual({ status: 'rejected', reason: expect.any(WindowError) });
+    expect(answers[17]).toEqual({ status: 'fulfilled', value: null });
+  });
+
   it('fails a bad window with the WindowError the detector gives', async () => {
     for (const window of [samples(2).slice(0, 40), [...samples(2), { ...samples(2)[0]!, ts: '2024-05-01T12:05:00.000Z' }]]) {
       const inProcess = await detector.scoreWindow(window).catch((e: unknown) => e);

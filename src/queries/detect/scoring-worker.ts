@@ -34,7 +34,8 @@ export type ScoringRequest =
     };
 
 export type ScoringReply =
-  | { id: number; result: DetectionResult; runs: [ModelRunLabel, number][] }
+  /** `runs` and `batch` (windows in the model run) come with the first result of a batch, else empty / 0 */
+  | { id: number; result: DetectionResult; runs: [ModelRunLabel, number][]; batch: number }
   | { id: number; error: { name: string; message: string } }
   /** the JSON body is not a window detect accepts as it is: the caller takes the full path */
   | { id: number; notFastPath: true };
@@ -171,6 +172,7 @@ export class ScoringWorker {
     }
     if ('notFastPath' in reply) return waiting.resolve(null);
     for (const [model, seconds] of reply.runs) metrics.modelInferenceDuration.observe({ model }, seconds);
+    if (reply.batch) metrics.detectBatchWindows.observe(reply.batch);
     waiting.resolve(reply.result);
   }
 
