@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { AppConfig } from '../../config/config.schema.js';
 import type { AnomalyDetector, DetectionResult, Sample } from '../../inference/anomaly-detector.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
-import { packWindowRequest } from './detect-request.js';
+import { packWindowJson } from './detect-request.js';
 import { ScoringWorker, ScoringWorkerUnavailableError } from './scoring-worker.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { CONFIG } from '../../infrastructure/tokens.js';
@@ -31,10 +31,12 @@ export function usableCpus(): number {
 
 /**
  * A request's JSON goes to the worker only while fewer than this many requests wait there; otherwise the main
- * thread parses and checks it (the same packWindowRequest) and sends the packed window. Parsing then happens
+ * thread reads and checks it (the same packWindowJson) and sends the packed window. Parsing then happens
  * on whichever thread has time: all of it on the worker left the worker the bottleneck and the main thread
  * partly idle (2026-11-28, 16 connections: about 1,000 req/s with every body to the worker or none,
- * 1,120-1,170 with a limit of 2-3).
+ * 1,120-1,170 with a limit of 2-3). Since the worker batches its queue and reads bodies with the scanner, the
+ * limit makes no measurable difference either way (2026-11-29: median ratios 0.43 / 0.46 with it, 0.42 / 0.46
+ * with every body to the worker, alternating runs of bench:detect); it stays for a worker that falls behind.
  */
 const MAX_JSON_BACKLOG = 3;
 
@@ -49,7 +51,8 @@ const SAMPLES_KEY = Buffer.from('"samples"');
  * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
  * results, see scoring-worker.ts), else, and until the worker is ready or if it fails, in-process. With a
  * worker, a request's JSON text goes there to be parsed and checked too (scoreJson), unless its backlog is
- * long. A bad window fails the same either way (the worker's WindowError is rethrown as one).
+ * long; windows that wait there together share one model run. A bad window fails the same either way (the
+ * worker's WindowError is rethrown as one).
  */
 @Injectable()
 export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -108,7 +111,7 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
     if (!worker || !json.includes(SAMPLES_KEY)) return null;
     try {
       if (worker.backlog < MAX_JSON_BACKLOG) return await worker.scoreJson(json);
-      const packed = packWindowRequest(json.toString('utf8'), detector.sensors);
+      const packed = packWindowJson(json.toString('utf8'), detector.sensors);
       return packed && (await worker.scorePacked(packed));
     } catch (error) {
       this.lost(error);

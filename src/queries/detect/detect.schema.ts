@@ -5,7 +5,7 @@ import { parseRequest } from '../../http/parse-request.js';
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 const identifier = z.string().min(1).max(128).regex(IDENTIFIER);
 const timestamp = z.iso.datetime({ offset: true });
-const MAX_SAMPLES = 3600;
+export const MAX_SAMPLES = 3600;
 const sensorValues = z
   .record(z.string(), z.unknown())
   .meta({ description: 'One value per sensor of the profile (hydraulic-17: PS1…PS6, EPS1, FS1, FS2, TS1…TS4, VS1, CE, CP, SE)' });
@@ -33,13 +33,17 @@ export type DetectBody = z.infer<typeof detectBody>;
 
 // The pattern zod itself tests for `ts` (a string format is exactly a regex test), so both paths agree.
 const TIMESTAMP: RegExp = timestamp._zod.pattern;
+export const isTimestamp = (s: string): boolean => {
+  TIMESTAMP.lastIndex = 0;
+  return TIMESTAMP.test(s);
+};
 const BODY_KEYS = new Set(['system_id', 'equipment_id', 'values', 'samples']);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 // An own `__proto__` key (possible from JSON.parse; Fastify rejects such bodies) would not survive zod's copy.
 const isRecord = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && !Object.hasOwn(v, '__proto__');
-const isIdentifier = (v: unknown) => typeof v === 'string' && v.length >= 1 && v.length <= 128 && IDENTIFIER.test(v);
+export const isIdentifier = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= 128 && IDENTIFIER.test(v);
 
 /**
  * True only for bodies `detectBody` accepts unchanged. A window carries 1,020 values: zod would copy every
@@ -68,9 +72,7 @@ export function isWellFormedDetectBody(input: unknown): input is DetectBody {
       if (key !== 'ts' && key !== 'values') return false;
       keys++;
     }
-    if (keys !== 2 || typeof sample.ts !== 'string' || !isRecord(sample.values)) return false;
-    TIMESTAMP.lastIndex = 0;
-    if (!TIMESTAMP.test(sample.ts)) return false;
+    if (keys !== 2 || typeof sample.ts !== 'string' || !isRecord(sample.values) || !isTimestamp(sample.ts)) return false;
   }
   return true;
 }

@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AnomalyDetector, WindowError, type DetectionResult, type DetectorFlags } from '../../inference/anomaly-detector.js';
 import type { ModelRunLabel } from '../../inference/registry.js';
-import { packWindowRequest, type PackedWindow } from './detect-request.js';
+import { packWindowJson, type PackedWindow } from './detect-request.js';
 import { CLOSE, type ScoringReply, type ScoringRequest } from './scoring-worker.js';
 
 export interface ScoringWorkerData {
@@ -42,7 +42,7 @@ try {
     const windows: PackedWindow[] = [];
     for (const request of batch) {
       try {
-        const packed = 'json' in request ? packWindowRequest(decoder.decode(request.json), detector.sensors) : request;
+        const packed = 'json' in request ? packWindowJson(decoder.decode(request.json), detector.sensors) : request;
         // not for the fast path: answered now, not after the others' model run
         if (!packed) port.postMessage({ id: request.id, notFastPath: true } satisfies ScoringReply);
         else {
