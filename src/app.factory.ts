@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config.schema.js';
 import { authenticateHook, type AuthenticatedRequest } from './http/auth/authenticate.hook.js';
 import { resolveKeyring, type Keyring } from './http/auth/keyring.js';
 import { jsonBodyParser } from './http/deferred-json-body.js';
+import { registerHandlerTimeout } from './http/handler-timeout.js';
 import { registerDocsPage } from './http/openapi/docs-page.js';
 import { isContractCheckOn, ResponseValidationInterceptor } from './http/openapi/response-validation.interceptor.js';
 import { ProblemError } from './http/problem.js';
@@ -93,6 +94,8 @@ export async function createApp(
     if (scope) scope.runInAsyncScope(done);
     else done();
   });
+  // after the scope hook: a timed-out request's problem is logged with its correlation id
+  registerHandlerTimeout(fastify, config.REQUEST_TIMEOUT_MS);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequestDuration.observe(

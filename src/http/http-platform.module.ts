@@ -1,5 +1,5 @@
 import { Inject, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { comparePositions, type EventStore } from '../event-store/event-store.js';
 import { EVENT_STORE } from '../infrastructure/tokens.js';
 import { beforeScrape, metrics } from '../observability/metrics.js';
@@ -9,17 +9,17 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { MetricsController } from './metrics.controller.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
 import { OpenApiDocumentService } from './openapi/openapi-document.service.js';
-import { TimeoutInterceptor } from './timeout.interceptor.js';
 
-/** Cross-cutting HTTP: API-key guard, request timeout, /metrics, /openapi.json (and /docs and the test-only response check, see app.factory.ts). */
+/** Cross-cutting HTTP: API-key guard, /metrics, /openapi.json (request timeout, /docs and the test-only response check: app.factory.ts). */
 @Module({
   imports: [DiscoveryModule, ProjectionsModule],
   controllers: [MetricsController, OpenApiController],
   providers: [
     OpenApiDocumentService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
-    { provide: APP_INTERCEPTOR, useClass: TimeoutInterceptor },
-    // ResponseValidationInterceptor is added by createApp under NODE_ENV=test only (an interceptor costs every request).
+    // No global interceptor: with none, Nest calls handlers without building an rxjs pipeline per request. The
+    // request timeout is Fastify's handlerTimeout (app.factory.ts); ResponseValidationInterceptor is added by
+    // createApp in tests only.
   ],
   exports: [OpenApiDocumentService],
 })
