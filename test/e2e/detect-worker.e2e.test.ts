@@ -83,7 +83,7 @@ const title = twoCpus ? 'detect on the built service (scoring worker)' : 'detect
     expect(body).toEqual(JSON.parse(JSON.stringify(local)));
   });
 
-  it('answers many concurrent windows (the main thread parses some while the worker is busy) as the in-process detector', async () => {
+  it('answers many concurrent windows (batched at the worker) as the in-process detector', async () => {
     const windows = Array.from({ length: 24 }, (_, k) => window(k));
     const answers = await Promise.all(windows.map((w) => detect(w)));
     for (const [k, w] of windows.entries()) {

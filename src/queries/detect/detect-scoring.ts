@@ -4,7 +4,6 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import type { AppConfig } from '../../config/config.schema.js';
 import type { AnomalyDetector, DetectionResult, Sample } from '../../inference/anomaly-detector.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
-import { packWindowJson } from './detect-request.js';
 import { ScoringWorker, ScoringWorkerUnavailableError } from './scoring-worker.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { CONFIG } from '../../infrastructure/tokens.js';
@@ -30,17 +29,6 @@ export function usableCpus(): number {
 }
 
 /**
- * A request's JSON goes to the worker only while fewer than this many requests wait there; otherwise the main
- * thread reads and checks it (the same packWindowJson) and sends the packed window. Parsing then happens
- * on whichever thread has time: all of it on the worker left the worker the bottleneck and the main thread
- * partly idle (2026-11-28, 16 connections: about 1,000 req/s with every body to the worker or none,
- * 1,120-1,170 with a limit of 2-3). Since the worker batches its queue and reads bodies with the scanner, the
- * limit makes no measurable difference either way (2026-11-29: median ratios 0.43 / 0.46 with it, 0.42 / 0.46
- * with every body to the worker, alternating runs of bench:detect); it stays for a worker that falls behind.
- */
-const MAX_JSON_BACKLOG = 3;
-
-/**
  * Every window body has this key as written; a body without it (one sample, most bad bodies) is no window,
  * and sending it to the worker would only queue it behind the windows there and parse it twice. A window
  * whose key is written with escapes just takes the full path, with the same answer.
@@ -50,9 +38,11 @@ const SAMPLES_KEY = Buffer.from('"samples"');
 /**
  * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
  * results, see scoring-worker.ts), else, and until the worker is ready or if it fails, in-process. With a
- * worker, a request's JSON text goes there to be parsed and checked too (scoreJson), unless its backlog is
- * long; windows that wait there together share one model run. A bad window fails the same either way (the
- * worker's WindowError is rethrown as one).
+ * worker, a request's JSON text goes there to be read and checked too (scoreJson), and windows that wait
+ * there together share one model run. (Until 2026-11-29 the main thread read a body itself while three waited at
+ * the worker; with batching and the scanner, sending every body to the worker did better: 3,117-3,484 req/s
+ * against 2,704-3,470 with that rule and 2,719-3,305 with a limit of 8, alternating 8-s runs at 16
+ * connections.) A bad window fails the same either way (the worker's WindowError is rethrown as one).
  */
 @Injectable()
 export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -103,16 +93,14 @@ export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutd
 
   /**
    * A detect request's JSON body scored by the worker when it is a window detect accepts as it is (parsed and
-   * checked there, or here while the worker has a backlog); null when there is no worker or the body needs the
+   * checked there); null when there is no worker or the body needs the
    * full path (Fastify's parser, zod and the sensor check, which name each bad field).
    */
   async scoreJson(detector: AnomalyDetector, json: Buffer): Promise<DetectionResult | null> {
     const worker = this.workerFor(detector);
     if (!worker || !json.includes(SAMPLES_KEY)) return null;
     try {
-      if (worker.backlog < MAX_JSON_BACKLOG) return await worker.scoreJson(json);
-      const packed = packWindowJson(json.toString('utf8'), detector.sensors);
-      return packed && (await worker.scorePacked(packed));
+      return await worker.scoreJson(json);
     } catch (error) {
       this.lost(error);
       return null;

@@ -16,7 +16,7 @@ import { metrics } from '../../observability/metrics.js';
 import type { DetectionResult, DetectorFlags, Sample } from '../../inference/anomaly-detector.js';
 import { WindowError } from '../../inference/features/window.js';
 import type { ModelRunLabel } from '../../inference/registry.js';
-import { packSamples, type PackedWindow } from './detect-request.js';
+import { packSamples } from './detect-request.js';
 import type { ScoringWorkerData } from './scoring.worker.js';
 
 export type ScoringRequest =
@@ -103,11 +103,6 @@ export class ScoringWorker {
     });
   }
 
-  /** Requests sent and not answered yet (the one in hand and those queued behind it). */
-  get backlog(): number {
-    return this.pending.size;
-  }
-
   get usable(): boolean {
     return this.failure === undefined;
   }
@@ -119,13 +114,7 @@ export class ScoringWorker {
   scoreWindow(samples: readonly Sample[]): Promise<DetectionResult> | null {
     if (this.failure) return Promise.reject(new ScoringWorkerUnavailableError(this.failure.message));
     const packed = packSamples(samples, this.sensors);
-    return packed ? this.scorePacked(packed) : null;
-  }
-
-  /** Scores a window already packed in this worker's sensor order (packSamples / packWindowRequest). */
-  scorePacked(packed: PackedWindow): Promise<DetectionResult> {
-    if (this.failure) return Promise.reject(new ScoringWorkerUnavailableError(this.failure.message));
-    return this.send({ id: this.nextId++, ts: packed.ts, values: packed.values }, [packed.values.buffer as ArrayBuffer]) as Promise<DetectionResult>;
+    return packed && (this.send({ id: this.nextId++, ts: packed.ts, values: packed.values }, [packed.values.buffer as ArrayBuffer]) as Promise<DetectionResult>);
   }
 
   /**
