@@ -22,19 +22,11 @@ export function scanWindowRequest(json: string, sensors: readonly SensorRange[])
   return new Scanner(json, profileOf(sensors)).body();
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
+// the bytes the grammar names, as char codes
+const [QUOTE, BACKSLASH, COMMA, COLON, MINUS, PLUS, DOT, ZERO, NINE, OPEN_OBJECT, CLOSE_OBJECT, OPEN_ARRAY, CLOSE_ARRAY] = Array.from(
+  '"\\,:-+.09{}[]',
+  (c) => c.charCodeAt(0),
+) as [number, number, number, number, number, number, number, number, number, number, number, number, number];
 const END = -1;
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -97,10 +89,9 @@ class Scanner {
         const idEnd = this.string();
         if (idEnd < 0 || !isIdentifier(this.text(this.start, idEnd))) return null;
       } else return null;
-      const c = this.next();
-      this.i++;
-      if (c === CLOSE_OBJECT) break;
-      if (c !== COMMA) return null;
+      const more = this.more(CLOSE_OBJECT);
+      if (more === null) return null;
+      if (!more) break;
     }
     return this.next() === END ? window : null;
   }
@@ -132,17 +123,15 @@ class Scanner {
           if (!this.values(values, n * S, seen, n + 1)) return null;
           valuesRead = true;
         } else return null;
-        const c = this.next();
-        this.i++;
-        if (c === CLOSE_OBJECT) break;
-        if (c !== COMMA) return null;
+        const more = this.more(CLOSE_OBJECT);
+        if (more === null) return null;
+        if (!more) break;
       }
       if (stamp === undefined || !valuesRead) return null;
       ts.push(stamp);
-      const c = this.next();
-      this.i++;
-      if (c === CLOSE_ARRAY) return { ts, values: values.slice(0, (n + 1) * S) };
-      if (c !== COMMA) return null;
+      const more = this.more(CLOSE_ARRAY);
+      if (more === null) return null;
+      if (!more) return { ts, values: values.slice(0, (n + 1) * S) };
     }
   }
 
@@ -172,11 +161,16 @@ class Scanner {
       if (!(v >= min[j]! && v <= max[j]!) || !Number.isFinite(v)) return false;
       out[at + j] = v;
       count++;
-      const c = this.next();
-      this.i++;
-      if (c === CLOSE_OBJECT) return count === S;
-      if (c !== COMMA) return false;
+      const more = this.more(CLOSE_OBJECT);
+      if (!more) return more === false && count === S;
     }
+  }
+
+  /** After a member or element: true after a comma, false after `close`, null for anything else. */
+  private more(close: number): boolean | null {
+    const c = this.next();
+    this.i++;
+    return c === COMMA ? true : c === close ? false : null;
   }
 
   /** Skips whitespace; the byte there, or END. */
