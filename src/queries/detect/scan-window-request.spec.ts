@@ -64,6 +64,13 @@ describe('scanWindowRequest', () => {
     expect(packWindowJson(variants[2]!, sensors)).toEqual(packWindowRequest(variants[2]!, sensors));
   });
 
+  it('given a profile whose sensor ids are not plain ASCII, then leaves every body to packWindowRequest', () => {
+    const odd: SensorRange[] = [{ id: 'Δp', unit: 'bar', min: 0, max: 10 }];
+    const json = JSON.stringify({ samples: [{ ts: ts(0), values: { 'Δp': 1 } }] });
+    expect(scanWindowRequest(json, odd)).toBeNull();
+    expect(packWindowJson(json, odd)).toEqual({ ts: [ts(0)], values: Float64Array.from([1]) });
+  });
+
   it('given bodies detect refuses, then packs none of them', () => {
     const body = (values: string, extra = '', id = '"rig-1"') => `{"equipment_id":${id},"samples":[{"ts":"${ts(0)}","values":{${values}}}]${extra}}`;
     const refused = [

@@ -3,7 +3,7 @@ import type { PackedWindow } from './detect-request.js';
 import { isIdentifier, isTimestamp, MAX_SAMPLES } from './detect.schema.js';
 
 /**
- * The first tier of detect's window fast path: reads a window request straight from its UTF-8 bytes into the
+ * The first tier of detect's window fast path: reads a window request straight from its JSON text into the
  * packed form, without building the object tree JSON.parse builds (60 sample objects, 60 value records, 1,020
  * numbers: most of a window's parse time, and garbage for the collector).
  *
@@ -14,12 +14,13 @@ import { isIdentifier, isTimestamp, MAX_SAMPLES } from './detect.schema.js';
  * it returns null and the body goes on to packWindowRequest (JSON.parse), so scanning only ever speeds up an
  * answer: whatever it packs, packWindowRequest packs identically (differential test in the spec).
  *
- * Numbers: digits ≤ 2^53 with a decimal exponent within ±22 are converted exactly as JSON.parse does (one
+ * Numbers: digits < 2^53 with a decimal exponent within ±22 are converted exactly as JSON.parse does (one
  * correctly rounded multiplication or division by an exact power of ten, Clinger's fast path); any other
  * number is handed to Number(), which reads JSON's number grammar as JSON.parse does.
  */
 export function scanWindowRequest(json: string, sensors: readonly SensorRange[]): PackedWindow | null {
-  return new Scanner(json, profileOf(sensors)).body();
+  const profile = profileOf(sensors);
+  return profile && new Scanner(json, profile).body();
 }
 
 // the bytes the grammar names, as char codes
@@ -44,25 +45,27 @@ interface Profile {
   min: Float64Array;
   max: Float64Array;
 }
-const profiles = new WeakMap<readonly SensorRange[], Profile>();
-function profileOf(sensors: readonly SensorRange[]): Profile {
-  let p = profiles.get(sensors);
-  if (!p)
+const profiles = new WeakMap<readonly SensorRange[], Profile | null>();
+/** null when a sensor id is not plain printable ASCII: such a profile's windows all go to JSON.parse. */
+function profileOf(sensors: readonly SensorRange[]): Profile | null {
+  if (!profiles.has(sensors))
     profiles.set(
       sensors,
-      (p = {
-        keys: sensors.map((s) => ascii(s.id)),
-        min: Float64Array.from(sensors, (s) => s.min),
-        max: Float64Array.from(sensors, (s) => s.max),
-      }),
+      sensors.every((s) => /^[\x20-\x7e]+$/.test(s.id) && !/["\\]/.test(s.id))
+        ? {
+            keys: sensors.map((s) => ascii(s.id)),
+            min: Float64Array.from(sensors, (s) => s.min),
+            max: Float64Array.from(sensors, (s) => s.max),
+          }
+        : null,
     );
-  return p;
+  return profiles.get(sensors) ?? null;
 }
 
 const isDigit = (c: number) => c >= ZERO && c <= NINE;
 
 class Scanner {
-  /** the next byte to read */
+  /** the next character to read */
   private i = 0;
   /** where the last string read starts (after its opening quote) */
   private start = 0;
@@ -173,7 +176,7 @@ class Scanner {
     return c === COMMA ? true : c === close ? false : null;
   }
 
-  /** Skips whitespace; the byte there, or END. */
+  /** Skips whitespace; the character code there, or END. */
   private next(): number {
     const b = this.b;
     let i = this.i;
@@ -194,7 +197,7 @@ class Scanner {
   }
 
   /**
-   * A string of printable ASCII without escapes at the next token: sets `start` to its first byte and returns
+   * A string of printable ASCII without escapes at the next token: sets `start` to its first character and returns
    * the index of its closing quote (the reader moves past it), or -1 for anything else.
    */
   private string(): number {
