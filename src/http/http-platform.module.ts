@@ -18,7 +18,7 @@ import { OpenApiDocumentService } from './openapi/openapi-document.service.js';
     OpenApiDocumentService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     // No global interceptor: with none, Nest calls handlers without building an rxjs pipeline per request. The
-    // request timeout is Fastify's handlerTimeout (app.factory.ts); ResponseValidationInterceptor is added by
+    // request timeout is a pair of Fastify hooks (handler-timeout.ts); ResponseValidationInterceptor is added by
     // createApp in tests only.
   ],
   exports: [OpenApiDocumentService],
