@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError } from './problem.js';
 
 const TIMER = Symbol('handler-timeout');
+type TimedRequest = FastifyRequest & { [TIMER]?: NodeJS.Timeout };
 
 /**
  * Answers 503 problem+json (`timeout`) when a handler runs longer than `ms`. The work itself is not cancelled:
@@ -21,11 +22,11 @@ export function registerHandlerTimeout(fastify: FastifyInstance, ms: number): vo
     }, ms);
     // never holds up shutdown
     timer.unref();
-    (request as FastifyRequest & { [TIMER]?: NodeJS.Timeout })[TIMER] = timer;
+    (request as TimedRequest)[TIMER] = timer;
     done();
   });
   fastify.addHook('onResponse', (request, _reply, done) => {
-    clearTimeout((request as FastifyRequest & { [TIMER]?: NodeJS.Timeout })[TIMER]);
+    clearTimeout((request as TimedRequest)[TIMER]);
     done();
   });
 }

@@ -39,10 +39,9 @@ const SAMPLES_KEY = Buffer.from('"samples"');
  * Where detect scores a window: on a scoring worker thread when the process may use two CPUs (same
  * results, see scoring-worker.ts), else, and until the worker is ready or if it fails, in-process. With a
  * worker, a request's JSON text goes there to be read and checked too (scoreJson), and windows that wait
- * there together share one model run. (Until 2026-11-29 the main thread read a body itself while three waited at
- * the worker; with batching and the scanner, sending every body to the worker did better: 3,117-3,484 req/s
- * against 2,704-3,470 with that rule and 2,719-3,305 with a limit of 8, alternating 8-s runs at 16
- * connections.) A bad window fails the same either way (the worker's WindowError is rethrown as one).
+ * there together share one model run (every body goes there: reading some on the main thread while the worker
+ * was busy did worse once it batches, 2026-11-29). A bad window fails the same either way (the worker's
+ * WindowError is rethrown as one).
  */
 @Injectable()
 export class DetectScoring implements OnApplicationBootstrap, OnApplicationShutdown {

@@ -90,7 +90,7 @@ class Scanner {
         if (this.is(end, SYSTEM_ID)) systemId = true;
         else equipmentId = true;
         const idEnd = this.string();
-        if (idEnd < 0 || !isIdentifier(this.text(this.start, idEnd))) return null;
+        if (idEnd < 0 || !isIdentifier(this.b.slice(this.start, idEnd))) return null;
       } else return null;
       const more = this.more(CLOSE_OBJECT);
       if (more === null) return null;
@@ -121,7 +121,7 @@ class Scanner {
         if (end < 0 || !this.colon()) return null;
         if (this.is(end, TS) && stamp === undefined) {
           const tsEnd = this.string();
-          if (tsEnd < 0 || !isTimestamp((stamp = this.text(this.start, tsEnd)))) return null;
+          if (tsEnd < 0 || !isTimestamp((stamp = this.b.slice(this.start, tsEnd)))) return null;
         } else if (this.is(end, VALUES) && !valuesRead) {
           if (!this.values(values, n * S, seen, n + 1)) return null;
           valuesRead = true;
@@ -231,10 +231,6 @@ class Scanner {
     return true;
   }
 
-  private text(start: number, end: number): string {
-    return this.b.slice(start, end);
-  }
-
   /** A JSON number at the reader, or NaN when there is none. */
   private number(): number {
     const b = this.b;
@@ -282,6 +278,6 @@ class Scanner {
       const v = e < 0 ? m / POW10[-e]! : m * POW10[e]!;
       return negative ? -v : v;
     }
-    return Number(this.text(start, i));
+    return Number(this.b.slice(start, i));
   }
 }
