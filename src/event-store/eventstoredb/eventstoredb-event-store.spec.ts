@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ANY, NO_STREAM, STREAM_EXISTS } from '@eventstore/db-client';
+import { ANY, NO_STREAM, STREAM_EXISTS } from '@kurrent/kurrentdb-client';
 import { matches, serverFilter, toExpected } from './eventstoredb-event-store.js';
 
 /** The pure mappings of the EventStoreDB adapter; the adapter itself runs the contract suite against a server. */

@@ -1,26 +1,15 @@
 import {
-  ANY,
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
+  KurrentDBClient,
   MaxAppendSizeExceededError,
   NO_STREAM,
   START,
-  STREAM_EXISTS,
-  StreamNotFoundError,
   WrongExpectedVersionError,
-  eventTypeFilter,
-  excludeSystemEvents,
   jsonEvent,
-  streamNameFilter,
   type AllStreamResolvedEvent,
-  type AllStreamSubscription,
-  type AppendExpectedRevision,
-  type Filter,
-  type Position as EsdbPosition,
-  type ResolvedEvent,
-} from '@eventstore/db-client';
+} from '@kurrent/kurrentdb-client';
 import { metrics } from '../../observability/metrics.js';
 import {
   comparePositions,
@@ -28,7 +17,6 @@ import {
   WrongExpectedRevisionError,
   type AppendResult,
   type EventFilter,
-  type EventMetadata,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
@@ -39,95 +27,52 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../event-store.js';
+import { DEFAULT_RESUBSCRIBE, type ResubscribeOptions } from '../resubscribe.js';
+import { RoundTrips } from '../round-trips.js';
+import { realClient, type EsdbClient } from './eventstoredb-client.js';
+import {
+  collect,
+  fromPosition,
+  knownPosition,
+  matches,
+  sameId,
+  serverFilter,
+  START_POSITION,
+  toExpected,
+  toPosition,
+  toRecorded,
+  type EsdbRecorded,
+} from './eventstoredb-mappings.js';
+import { EventStoreDbSubscription } from './eventstoredb-subscription.js';
 
-type EsdbRecorded = NonNullable<ResolvedEvent['event']>;
+export { matches, serverFilter, toExpected } from './eventstoredb-mappings.js';
 
-/** "Unknown" (only from servers without positions on stream reads): as a checkpoint it means the start. */
-const START_POSITION: Position = Object.freeze({ commit: -1, prepare: -1 });
-
-/** Commit/prepare are byte offsets in the transaction log: far below 2^53 for any realistic database. */
-const toPosition = (p: EsdbPosition): Position => ({ commit: Number(p.commit), prepare: Number(p.prepare) });
-const fromPosition = (p: Position): EsdbPosition => ({ commit: BigInt(p.commit), prepare: BigInt(p.prepare) });
-
-export function toExpected(expected: ExpectedRevision): AppendExpectedRevision {
-  if (expected === 'any') return ANY;
-  if (expected === 'no_stream' || expected === -1) return NO_STREAM;
-  if (expected === 'stream_exists') return STREAM_EXISTS;
-  return BigInt(expected);
-}
-
-/** Older servers answer stream reads without a log position (or with 2^64-1): treat both as unknown. */
-const UNKNOWN = 2n ** 63n;
-const knownPosition = (p: EsdbPosition | undefined): EsdbPosition | undefined => (p && p.commit < UNKNOWN ? p : undefined);
-
-function toRecorded(e: EsdbRecorded, position?: EsdbPosition): RecordedEvent {
-  const pos = knownPosition(position ?? e.position);
-  return {
-    eventId: e.id,
-    type: e.type,
-    streamId: e.streamId,
-    revision: Number(e.revision),
-    position: pos ? toPosition(pos) : { commit: -1, prepare: -1 },
-    data: e.isJson ? e.data : Buffer.from(e.data as Uint8Array).toString('base64'),
-    metadata: (e.metadata ?? {}) as EventMetadata,
-    createdAt: e.created.toISOString(),
-  };
-}
-
-const isSystem = (e: Pick<EsdbRecorded, 'type' | 'streamId'>) => e.type.startsWith('$') || e.streamId.startsWith('$');
-
-export function matches(e: Pick<EsdbRecorded, 'type' | 'streamId'>, filter: EventFilter | undefined): boolean {
-  if (isSystem(e)) return false;
-  if (filter?.streamPrefixes?.length && !filter.streamPrefixes.some((p) => e.streamId.startsWith(p))) return false;
-  if (filter?.eventTypes?.length && !filter.eventTypes.includes(e.type)) return false;
-  return true;
-}
-
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * The server-side filter for a subscription. EventStoreDB filters on stream name OR event type, not both:
- * stream prefixes go to the server (they select categories, the usual case), event types are then checked
- * here; event types alone go to the server as an exact-match regex. No filter still excludes system events.
- */
-export function serverFilter(filter: EventFilter | undefined, checkpointInterval: number): Filter {
-  if (filter?.streamPrefixes?.length) return streamNameFilter({ prefixes: [...filter.streamPrefixes], checkpointInterval });
-  if (filter?.eventTypes?.length) {
-    return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$`, checkpointInterval });
-  }
-  return excludeSystemEvents({ checkpointInterval });
-}
-
-async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  try {
-    for await (const item of read) out.push(item);
-  } catch (error) {
-    if (error instanceof StreamNotFoundError) return [];
-    throw error;
-  }
-  return out;
+export interface EventStoreDbOptions {
+  resubscribe?: ResubscribeOptions;
 }
 
 /**
- * The event store port on EventStoreDB / KurrentDB through `@eventstore/db-client` (gRPC).
+ * The event store port on EventStoreDB / KurrentDB through `@kurrent/kurrentdb-client` (gRPC).
  *
  * Positions are the server's (commit, prepare) log positions; revisions are the server's stream revisions
- * (bigint on the wire, numbers here). Idempotency: EventStoreDB itself de-duplicates an append whose event
- * ids match the events right after the expected revision (guaranteed for an exact expected revision and
- * no_stream), and for `any` only within its in-memory idempotency cache. On top of that this adapter reads
- * one event before appending (see alreadyAppended): a repeated append answers `written: false` without
- * writing; one that overlaps it is a DuplicateEventIdError.
- * See docs/event-store.md for what is and is not guaranteed.
+ * (bigint on the wire, numbers here). An append is two requests: a read of the stream's last event (the
+ * pre-check, and the revision to compare the answer with), then the append, whose answer carries the
+ * position of its last event. See docs/event-store.md for what is and is not guaranteed, and
+ * eventstoredb-decisions.spec.ts for each decision against the server's answers.
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly adapter = 'eventstoredb';
+  readonly roundTrips = new RoundTrips();
+  /** Appends in flight, by stream and ids: an identical append joins the first instead of racing it. */
+  private readonly inFlight = new Map<string, Promise<AppendResult>>();
 
-  private constructor(private readonly client: EventStoreDBClient) {}
+  constructor(
+    private readonly client: EsdbClient,
+    private readonly options: EventStoreDbOptions = {},
+  ) {}
 
-  static async connect(url: string): Promise<EventStoreDbEventStore> {
-    const client = EventStoreDBClient.connectionString(url);
-    const store = new EventStoreDbEventStore(client);
+  static async connect(url: string, options: EventStoreDbOptions = {}): Promise<EventStoreDbEventStore> {
+    const store = new EventStoreDbEventStore(realClient(KurrentDBClient.connectionString(url)), options);
     // Fail at start-up with the server's message rather than on the first request.
     await store.headPosition();
     return store;
@@ -135,78 +80,106 @@ export class EventStoreDbEventStore implements EventStore {
 
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
-    const stop = metrics.eventStoreAppendDuration.startTimer({ adapter: this.adapter });
+    this.roundTrips.appends++;
+    const key = `${streamId}\n${events.map((e) => sameId(e.eventId)).join(',')}`;
+    const earlier = this.inFlight.get(key);
+    if (earlier) {
+      // Two identical appends from this process: the server could not tell the second from the first's
+      // answer (it acknowledges a duplicate with the original's position), so the second waits for the first.
+      const first = await earlier.catch(() => undefined);
+      if (first) return { ...first, written: false };
+    }
+    const attempt = this.appendOnce(streamId, events, expected);
+    this.inFlight.set(key, attempt);
     try {
-      const already = await this.alreadyAppended(streamId, events, expected);
-      if (already) return already;
+      return await attempt;
+    } finally {
+      if (this.inFlight.get(key) === attempt) this.inFlight.delete(key);
+    }
+  }
+
+  private async appendOnce(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const stop = metrics.eventStoreAppendDuration.startTimer({ adapter: this.adapter });
+    const ids = events.map((e) => sameId(e.eventId));
+    try {
+      const tail = await this.lastEvent(streamId);
+      if (tail && ids.includes(sameId(tail.id))) return await this.repeated(streamId, ids, tail);
+      const before = tail ? tail.revision : -1n;
+      this.roundTrips.requests++;
       const result = await this.client.appendToStream(
         streamId,
-        events.map((e) => jsonEvent({ id: e.eventId, type: e.type, data: e.data as Record<string, unknown>, metadata: e.metadata })),
-        { expectedRevision: toExpected(expected) },
+        events.map((e, i) => jsonEvent({ id: ids[i]!, type: e.type, data: e.data as Record<string, unknown>, metadata: e.metadata })),
+        { streamState: toExpected(expected) },
       );
-      for (const e of events) metrics.eventsAppended.inc({ type: e.type });
-      // The port promises the position of the append's last event (read-your-writes waits on it); what the
-      // server answers for a multi-event append is the write's, so read the last event back when possible.
-      const position = (await this.positionOf(streamId, result.nextExpectedRevision)) ?? (result.position ? toPosition(result.position) : START_POSITION);
-      return {
-        nextExpectedRevision: Number(result.nextExpectedRevision),
-        position,
-        // No position means the server recognised the append as a duplicate (its own idempotency check).
-        written: result.position !== undefined,
-      };
+      // A fresh append always moves the stream past what the pre-check saw; an answer at or below it is the
+      // server acknowledging a repeat of an earlier append (AlreadyCommitted, with that append's position).
+      const written = result.nextExpectedRevision > before;
+      const known = knownPosition(result.position);
+      const position = known ? toPosition(known) : await this.positionOf(streamId, result.nextExpectedRevision);
+      if (written) for (const e of events) metrics.eventsAppended.inc({ type: e.type });
+      return { nextExpectedRevision: Number(result.nextExpectedRevision), position, written };
     } catch (error) {
-      if (error instanceof MaxAppendSizeExceededError) {
-        // All or nothing: splitting would break the atomicity callers rely on. Raise the server's limit
-        // (KURRENTDB_MAX_APPEND_SIZE / EVENTSTORE_MAX_APPEND_SIZE, default 1 MiB) instead.
-        throw new Error(
-          `eventstoredb: append of ${events.length} events to ${streamId} exceeds the server's max append size (${error.maxAppendSize} bytes); raise MAX_APPEND_SIZE`,
-          { cause: error },
-        );
-      }
-      if (error instanceof WrongExpectedVersionError) {
-        const actual = error.actualVersion === NO_STREAM || error.actualVersion === undefined ? -1 : Number(error.actualVersion);
-        throw new WrongExpectedRevisionError(streamId, expected, actual);
-      }
-      throw error;
+      throw await this.mapAppendError(error, streamId, ids, expected, events.length);
     } finally {
       stop();
     }
   }
 
   /**
-   * Was this append made already? One single-event read, whatever the append's size (events can be large):
-   * with an exact expected revision (or no_stream) the event right after it must be our first, and then the
-   * server's own check guarantees the rest; with any / stream_exists the stream's last event must be our
-   * last. An id of ours in that place but not in the right position means an overlapping append.
+   * The stream ends in one of our ids: a repeat of this very append when every id matches the stream's
+   * last events in order (nothing written, the original result), otherwise an overlap.
    */
-  private async alreadyAppended(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult | undefined> {
-    const n = events.length;
-    const ours = new Map(events.map((e, i) => [e.eventId, i]));
-    const exact = typeof expected === 'number' ? expected : expected === 'no_stream' ? -1 : undefined;
-    const [probe] = await collect(
-      exact !== undefined
-        ? this.client.readStream(streamId, { fromRevision: BigInt(exact + 1), maxCount: 1, direction: FORWARDS })
-        : this.client.readStream(streamId, { fromRevision: END, maxCount: 1, direction: BACKWARDS }),
-    );
-    const found = probe?.event;
-    if (!found || !ours.has(found.id)) return undefined;
-    const wanted = exact !== undefined ? 0 : n - 1;
-    if (ours.get(found.id) !== wanted) throw new DuplicateEventIdError(streamId, [found.id]);
-    const lastRevision = exact !== undefined ? BigInt(exact + n) : found.revision;
-    const [last] = exact !== undefined ? await collect(this.client.readStream(streamId, { fromRevision: lastRevision, maxCount: 1 })) : [probe];
-    if (!last?.event || last.event.id !== events[n - 1]!.eventId) throw new DuplicateEventIdError(streamId, [found.id]);
-    const position = knownPosition(last.event.position);
-    return { nextExpectedRevision: Number(lastRevision), position: position ? toPosition(position) : START_POSITION, written: false };
+  private async repeated(streamId: string, ids: string[], tail: EsdbRecorded): Promise<AppendResult> {
+    const n = ids.length;
+    const last = tail.revision;
+    if (sameId(tail.id) !== ids[n - 1] || last < BigInt(n - 1)) throw new DuplicateEventIdError(streamId, [tail.id]);
+    if (n > 1) {
+      this.roundTrips.requests++;
+      const earlier = await collect(this.client.readStream(streamId, { fromRevision: last - BigInt(n - 1), maxCount: n - 1, direction: FORWARDS }));
+      const stored = earlier.map((r) => (r.event ? sameId(r.event.id) : ''));
+      if (stored.length !== n - 1 || stored.some((id, i) => id !== ids[i])) {
+        throw new DuplicateEventIdError(streamId, ids.filter((id) => stored.includes(id) || id === ids[n - 1]));
+      }
+    }
+    const position = knownPosition(tail.position);
+    return { nextExpectedRevision: Number(last), position: position ? toPosition(position) : START_POSITION, written: false };
   }
 
-  /**
-   * The log position of one stream event, when the server includes it in stream reads (current servers
-   * do; older ones answer stream reads from the index without it).
-   */
-  private async positionOf(streamId: string, revision: bigint): Promise<Position | undefined> {
+  private async mapAppendError(error: unknown, streamId: string, ids: string[], expected: ExpectedRevision, count: number): Promise<unknown> {
+    if (error instanceof MaxAppendSizeExceededError) {
+      // All or nothing: splitting would break the atomicity callers rely on. Raise the server's limit
+      // (KURRENTDB_MAX_APPEND_SIZE / EVENTSTORE_MAX_APPEND_SIZE, default 1 MiB) instead.
+      return new Error(
+        `eventstoredb: append of ${count} events to ${streamId} exceeds the server's max append size (${error.maxAppendSize} bytes); raise MAX_APPEND_SIZE`,
+        { cause: error },
+      );
+    }
+    if (!(error instanceof WrongExpectedVersionError)) return error;
+    const actual = error.actualState === NO_STREAM || error.actualState === undefined ? -1 : Number(error.actualState);
+    // The server answers "some of these ids are stored, some not" (CorruptedIdempotency) as a wrong expected
+    // version. With `any` that is the only way to get one; with `stream_exists` when the stream exists.
+    if (expected === 'any' || (expected === 'stream_exists' && actual >= 0)) return new DuplicateEventIdError(streamId, ids);
+    const from = expected === 'no_stream' ? -1 : typeof expected === 'number' ? expected : undefined;
+    if (from !== undefined && actual > from) {
+      // With an exact revision it checked the events right after it: our first id there means an overlap.
+      const [next] = await collect(this.client.readStream(streamId, { fromRevision: BigInt(from + 1), maxCount: 1, direction: FORWARDS }));
+      if (next?.event && sameId(next.event.id) === ids[0]) return new DuplicateEventIdError(streamId, ids);
+    }
+    return new WrongExpectedRevisionError(streamId, expected, actual);
+  }
+
+  private async lastEvent(streamId: string): Promise<EsdbRecorded | undefined> {
+    this.roundTrips.requests++;
+    const [last] = await collect(this.client.readStream(streamId, { fromRevision: END, maxCount: 1, direction: BACKWARDS }));
+    return last?.event;
+  }
+
+  /** Only for answers without a position (a duplicate whose original the server could not read back). */
+  private async positionOf(streamId: string, revision: bigint): Promise<Position> {
+    this.roundTrips.requests++;
     const [resolved] = await collect(this.client.readStream(streamId, { fromRevision: revision, maxCount: 1 }));
     const position = knownPosition(resolved?.event?.position);
-    return position ? toPosition(position) : undefined;
+    return position ? toPosition(position) : START_POSITION;
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -223,17 +196,24 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * Pages through $all from `after` (the server's fromPosition is inclusive, ours exclusive) and filters
-   * here: the client's readAll takes no filter, and system events are never part of the port's log.
+   * Pages through a server-filtered read of $all from `after` (the server's fromPosition is inclusive, ours
+   * exclusive). The server applies one half of the filter (see serverFilter), this the other half.
    */
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { after, limit = 1000, filter } = options;
     const out: RecordedEvent[] = [];
-    const pageSize = Math.max(limit, 500);
+    const onServer = serverFilter(filter, 1);
+    // When the server checks only stream prefixes, some of what it sends may still be dropped here.
+    const pageSize = filter?.streamPrefixes?.length && filter.eventTypes?.length ? Math.max(limit, 500) : limit;
     let cursor: Position | undefined = after && after.commit >= 0 ? after : undefined;
     for (;;) {
       const page = await collect<AllStreamResolvedEvent>(
-        this.client.readAll({ fromPosition: cursor ? fromPosition(cursor) : START, direction: FORWARDS, maxCount: pageSize }),
+        this.client.readAll({
+          fromPosition: cursor ? fromPosition(cursor) : START,
+          direction: FORWARDS,
+          maxCount: pageSize + (cursor ? 1 : 0),
+          filter: onServer,
+        }),
       );
       let last: Position | undefined;
       for (const r of page) {
@@ -251,8 +231,35 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * The newest event matching the filter at or before now, found by reading $all backwards through the
+   * server-side filter (after `after`, if given). Caught-up on servers that never send it (before 23.10).
+   */
+  async lastMatching(filter: EventFilter | undefined, after: Position | undefined): Promise<Position | undefined> {
+    const onServer = serverFilter(filter, 1);
+    let cursor: Position | undefined;
+    for (;;) {
+      const page = await collect<AllStreamResolvedEvent>(
+        this.client.readAll({ fromPosition: cursor ? fromPosition(cursor) : END, direction: BACKWARDS, maxCount: 100, filter: onServer }),
+      );
+      let last: Position | undefined;
+      for (const r of page) {
+        if (!r.event) continue;
+        const position = toPosition(r.event.position);
+        if (after && comparePositions(position, after) <= 0) return undefined;
+        if (cursor && comparePositions(position, cursor) >= 0) continue;
+        last = position;
+        if (matches(r.event, filter)) return position;
+      }
+      if (page.length < 100 || !last) return undefined;
+      cursor = last;
+    }
+  }
+
   subscribeToAll(options: SubscribeOptions): Subscription {
-    return new EventStoreDbSubscription(this.client, options, () => this.headPosition());
+    return new EventStoreDbSubscription(this.client, options, this.options.resubscribe ?? DEFAULT_RESUBSCRIBE, () =>
+      this.lastMatching(options.filter, options.after && options.after.commit >= 0 ? options.after : undefined),
+    );
   }
 
   async headPosition(): Promise<Position | undefined> {
@@ -262,129 +269,5 @@ export class EventStoreDbEventStore implements EventStore {
 
   async close(): Promise<void> {
     await this.client.dispose();
-  }
-}
-
-/**
- * A catch-up subscription on $all: the server streams history then live events, and says `caughtUp` when
- * it switches to live. Events are handed to the handler in batches, one batch at a time (the stream is
- * paused while the handler runs), so a slow handler back-pressures the server.
- * Caught-up here means "the handler has finished everything the server sent before its caughtUp", which is
- * what projections need. The server also reports checkpoints (checkpointReached on the filtered
- * subscription): positions up to which nothing else matches. They go to `onCheckpoint` (a consumer may
- * store one so a resumed filtered subscription does not rescan what it skipped) and give the caught-up
- * signal on servers older than 23.10, which never send caughtUp.
- */
-class EventStoreDbSubscription implements Subscription {
-  readonly caughtUp: Promise<void>;
-  private resolveCaughtUp!: () => void;
-  private current: Position | undefined;
-  private readonly subscription: AllStreamSubscription;
-  private buffer: RecordedEvent[] = [];
-  private handling: Promise<void> | undefined;
-  private serverCaughtUp = false;
-  private isCaughtUp = false;
-  private stopped = false;
-  private head: Position | undefined | null = null;
-
-  constructor(
-    client: EventStoreDBClient,
-    private readonly options: SubscribeOptions,
-    headPosition: () => Promise<Position | undefined>,
-  ) {
-    this.current = options.after && options.after.commit >= 0 ? options.after : undefined;
-    this.caughtUp = new Promise((resolve) => (this.resolveCaughtUp = resolve));
-    const filter = serverFilter(options.filter, 1);
-    filter.checkpointReached = (_sub, position) => this.onCheckpoint(toPosition(position));
-    this.subscription = client.subscribeToAll({ fromPosition: this.current ? fromPosition(this.current) : START, filter });
-    this.subscription.on('data', (resolved: AllStreamResolvedEvent) => {
-      const e = resolved.event;
-      if (!e || !matches(e, options.filter)) return;
-      this.buffer.push(toRecorded(e));
-      this.schedule();
-    });
-    this.subscription.on('caughtUp', () => {
-      this.serverCaughtUp = true;
-      this.schedule();
-    });
-    this.subscription.on('error', (error) => this.fail(error));
-    // Fallback for servers that never send caughtUp: reaching the head seen at start.
-    headPosition().then(
-      (head) => {
-        this.head = head;
-        this.schedule();
-      },
-      (error) => this.fail(error),
-    );
-  }
-
-  get position(): Position | undefined {
-    return this.current;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.stopped) {
-      this.stopped = true;
-      await this.subscription.unsubscribe().catch(() => undefined);
-    }
-    while (this.handling) await this.handling;
-    this.resolveCaughtUp();
-  }
-
-  private onCheckpoint(position: Position): void {
-    // Only when nothing of ours is pending before it, or a resume could skip a buffered event.
-    if (this.buffer.length === 0 && !this.handling && !this.stopped) this.options.onCheckpoint?.(position);
-    if (this.head !== null && (this.head === undefined || comparePositions(position, this.head) >= 0)) this.serverCaughtUp = true;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.handling || this.stopped) return;
-    this.handling = this.drain().finally(() => {
-      this.handling = undefined;
-      // An event may have arrived between the end of the drain loop and here.
-      if (this.buffer.length > 0 || (this.serverCaughtUp && !this.isCaughtUp)) this.schedule();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
-    // Let the events already in the client's buffer arrive so batches fill up.
-    await new Promise((r) => setImmediate(r));
-    while (this.buffer.length > 0 && !this.stopped) {
-      this.subscription.pause();
-      const batch = this.buffer.splice(0, batchSize);
-      try {
-        await this.options.handler(batch);
-      } catch (error) {
-        this.fail(error);
-        return;
-      }
-      this.current = batch[batch.length - 1]!.position;
-      if (this.buffer.length < batchSize) {
-        this.subscription.resume();
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-    if (this.stopped) return;
-    this.subscription.resume();
-    const reachedHead =
-      this.head !== null && (this.head === undefined || (this.current !== undefined && comparePositions(this.current, this.head) >= 0));
-    if (!this.isCaughtUp && this.buffer.length === 0 && this.subscription.readableLength === 0 && (this.serverCaughtUp || reachedHead)) {
-      this.isCaughtUp = true;
-      this.resolveCaughtUp();
-      this.options.onCaughtUp?.();
-    }
-  }
-
-  private fail(error: unknown): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    void this.subscription.unsubscribe().catch(() => undefined);
-    this.resolveCaughtUp();
-    if (this.options.onError) this.options.onError(error);
-    else queueMicrotask(() => {
-      throw error;
-    });
   }
 }
