@@ -1,4 +1,10 @@
 import type { EventFilter, Position, RecordedEvent, SubscribeOptions, Subscription } from './event-store.js';
+import { DEFAULT_RESUBSCRIBE, resubscribeDelay, type ResubscribeOptions } from './resubscribe.js';
+
+/** Marks an error thrown by the subscriber's handler: never retried. */
+class HandlerFailure {
+  constructor(readonly error: unknown) {}
+}
 
 export interface CatchUpSource {
   readAll(options: { after?: Position; limit: number; filter?: EventFilter }): Promise<RecordedEvent[]>;
@@ -18,11 +24,16 @@ export interface CatchUpSource {
  * committed when it started) and sleeps until a NOTIFY or the poll interval.
  * Polling stays on because NOTIFY is best-effort and because an event may become visible only once an
  * older transaction ends (the snapshot rule).
+ * A failing read (a terminated connection, a restarting server) is retried from the last handled position
+ * after a growing delay, with the caught-up state kept; `onError` hears only of handler errors and of
+ * retries used up.
  */
 export class CatchUpSubscription implements Subscription {
   readonly caughtUp: Promise<void>;
   private resolveCaughtUp!: () => void;
   private stopped = false;
+  /** Kept across retries: onCaughtUp fires once per subscription. */
+  private isCaughtUp = false;
   private wake: (() => void) | undefined;
   private readonly done: Promise<void>;
   private current: Position | undefined;
@@ -31,6 +42,7 @@ export class CatchUpSubscription implements Subscription {
     private readonly source: CatchUpSource,
     private readonly options: SubscribeOptions,
     private readonly pollIntervalMs = 250,
+    private readonly retry: ResubscribeOptions = DEFAULT_RESUBSCRIBE,
   ) {
     this.current = options.after;
     this.caughtUp = new Promise((resolve) => (this.resolveCaughtUp = resolve));
@@ -48,50 +60,82 @@ export class CatchUpSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
-    let pending = false;
     let unsubscribe: (() => Promise<void>) | undefined;
-    let caughtUp = false;
+    let mark: string | undefined | null = null;
+    let failures = 0;
     try {
-      unsubscribe = await this.source.onAppended(() => {
-        pending = true;
-        this.wake?.();
-      });
-      const mark = await this.source.startMark?.();
       while (!this.stopped) {
-        pending = false;
-        // Checked before the read: if everything before the mark was visible then, this read sees it too.
-        const complete = caughtUp || mark === undefined || (await this.source.seesAllBefore!(mark));
-        const events = await this.source.readAll({ after: this.current, limit: batchSize, filter: this.options.filter });
-        if (events.length > 0) {
-          await this.options.handler(events);
-          this.current = events[events.length - 1]!.position;
-          if (events.length === batchSize) continue;
+        try {
+          let pending = false;
+          unsubscribe ??= await this.source.onAppended(() => {
+            pending = true;
+            this.wake?.();
+          });
+          if (mark === null) mark = await this.source.startMark?.();
+          await this.follow(mark, () => {
+            const was = pending;
+            pending = false;
+            return was;
+          }, () => (failures = 0));
+        } catch (error) {
+          if (error instanceof HandlerFailure || this.stopped) throw error;
+          failures++;
+          if (failures > this.retry.attempts) throw error;
+          await unsubscribe?.().catch(() => undefined);
+          unsubscribe = undefined;
+          await this.sleep(resubscribeDelay(failures, this.retry));
         }
-        if (!caughtUp && complete) {
-          caughtUp = true;
-          this.resolveCaughtUp();
-          this.options.onCaughtUp?.();
-        }
-        if (events.length > 0 || pending || this.stopped) continue;
-        await new Promise<void>((resolve) => {
-          // Until caught up, look again soon: an older transaction elsewhere may be about to end.
-          const timer = setTimeout(resolve, caughtUp ? this.pollIntervalMs : Math.min(this.pollIntervalMs, 20));
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
       }
     } catch (error) {
       this.stopped = true;
-      if (this.options.onError) this.options.onError(error);
-      else throw error;
+      const reported = error instanceof HandlerFailure ? error.error : error;
+      if (this.options.onError) this.options.onError(reported);
+      else throw reported;
     } finally {
       await unsubscribe?.().catch(() => undefined);
       // Never leave a waiter on caughtUp hanging after a stop.
       this.resolveCaughtUp();
     }
+  }
+
+  /** Reads and hands over pages until stopped; throws on a failed read. */
+  private async follow(mark: string | undefined, takePending: () => boolean, readSucceeded: () => void): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    while (!this.stopped) {
+      takePending();
+      // Checked before the read: if everything before the mark was visible then, this read sees it too.
+      const complete = this.isCaughtUp || mark === undefined || (await this.source.seesAllBefore!(mark));
+      const events = await this.source.readAll({ after: this.current, limit: batchSize, filter: this.options.filter });
+      readSucceeded();
+      if (events.length > 0) {
+        try {
+          await this.options.handler(events);
+        } catch (error) {
+          throw new HandlerFailure(error);
+        }
+        this.current = events[events.length - 1]!.position;
+        if (events.length === batchSize) continue;
+      }
+      if (!this.isCaughtUp && complete) {
+        this.isCaughtUp = true;
+        this.resolveCaughtUp();
+        this.options.onCaughtUp?.();
+      }
+      if (events.length > 0 || takePending() || this.stopped) continue;
+      // Until caught up, look again soon: an older transaction elsewhere may be about to end.
+      await this.sleep(this.isCaughtUp ? this.pollIntervalMs : Math.min(this.pollIntervalMs, 20));
+    }
+  }
+
+  /** Waits, or until woken (an append, a NOTIFY, stop). */
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 }

@@ -45,6 +45,22 @@ for (const backend of BACKENDS) {
   });
 }
 
+/**
+ * The EventStoreDB adapter over SimulatedEsdbServer, an in-memory model of the server's rules (see its
+ * file): it exercises the adapter's decisions end to end where no server runs. A model, not the judge: the
+ * block below runs the same contract against a real server wherever one is reachable.
+ */
+eventStoreContract('eventstoredb adapter on the simulated server (a model of the server, not the judge)', async () => {
+  const { SimulatedEsdbServer } = await import('../../src/event-store/eventstoredb/simulated-server.js');
+  const { EventStoreDbEventStore } = await import('../../src/event-store/eventstoredb/eventstoredb-event-store.js');
+  const server = new SimulatedEsdbServer();
+  return {
+    store: new EventStoreDbEventStore(server.client()),
+    reopen: async () => new EventStoreDbEventStore(server.client()),
+    dispose: async () => undefined,
+  };
+});
+
 const esdb = await startEventStoreDb();
 if (esdb.available) {
   eventStoreContract(`eventstoredb (${esdb.source})`, async () => {

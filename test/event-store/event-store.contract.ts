@@ -233,6 +233,47 @@ export function eventStoreContract(name: string, factory: StoreFactory, options:
         expect(error).toBeInstanceOf(DuplicateEventIdError);
         expect(ids(await store.readStream(s))).toEqual(ids(batch));
       });
+
+      it('an `any` append overlapping stored events away from the stream’s end is rejected and writes nothing', async () => {
+        const s = `${prefix()}c`;
+        const batch = events(2);
+        await store.append(s, batch, 'no_stream');
+        const later = events(1);
+        await store.append(s, later, 1);
+        for (const expected of ['any', 'stream_exists'] as const) {
+          const error = await rejection(store.append(s, [batch[1]!, event()], expected));
+          expect(error).toBeInstanceOf(DuplicateEventIdError);
+        }
+        expect(ids(await store.readStream(s))).toEqual(ids([...batch, ...later]));
+      });
+
+      it('an append whose last id ends the stream but whose other ids were never stored is rejected', async () => {
+        const s = `${prefix()}d`;
+        const [a, b] = [event(), event()];
+        await store.append(s, [event(), b!], 'no_stream');
+        const error = await rejection(store.append(s, [a!, b!], 'any'));
+        expect(error).toBeInstanceOf(DuplicateEventIdError);
+        expect(ids(await store.readStream(s))).not.toContain(a!.eventId);
+      });
+
+      it('a retried append that is no longer at the stream’s end answers written: false with the original result', async () => {
+        const s = `${prefix()}e`;
+        const batch = events(2);
+        const first = await store.append(s, batch, 'no_stream');
+        await store.append(s, events(1), first.nextExpectedRevision);
+        expect(await store.append(s, batch, 'any')).toEqual({ ...first, written: false });
+        expect(await store.append(s, batch, 'no_stream')).toEqual({ ...first, written: false });
+        expect(await store.readStream(s)).toHaveLength(3);
+      });
+
+      it('compares event ids as UUIDs: the same ids in upper case are the same append', async () => {
+        const s = `${prefix()}f`;
+        const batch = events(2);
+        const first = await store.append(s, batch, 'no_stream');
+        const upper = batch.map((e) => ({ ...e, eventId: e.eventId.toUpperCase() }));
+        expect(await store.append(s, upper, 'any')).toEqual({ ...first, written: false });
+        expect(ids(await store.readStream(s))).toEqual(ids(batch));
+      });
     });
 
     describe('reading a stream', () => {

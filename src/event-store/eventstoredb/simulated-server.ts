@@ -94,7 +94,7 @@ export class SimulatedEsdbServer {
   }
 
   /** Writes directly, as another client would (no idempotency checks). */
-  write(streamId: string, events: { id: string; type?: string; data?: unknown }[]): Stored[] {
+  write(streamId: string, events: { id: string; type?: string; data?: unknown; metadata?: unknown }[]): Stored[] {
     const stream = this.streams.get(streamId) ?? [];
     this.streams.set(streamId, stream);
     const written: Stored[] = [];
@@ -106,7 +106,7 @@ export class SimulatedEsdbServer {
         revision: BigInt(stream.length),
         type: e.type ?? 'Simulated',
         data: e.data ?? {},
-        metadata: {},
+        metadata: e.metadata ?? {},
         created: new Date(),
         position: { commit: this.nextPosition, prepare: this.nextPosition },
       };
@@ -157,7 +157,7 @@ export class SimulatedEsdbServer {
     }
     const written = this.write(
       streamId,
-      events.map((e) => ({ id: e.id, type: e.type, data: e.data })),
+      events.map((e) => ({ id: e.id, type: e.type, data: e.data, metadata: e.metadata })),
     );
     const last = written[written.length - 1]!;
     return { success: true, nextExpectedRevision: last.revision, position: last.position };

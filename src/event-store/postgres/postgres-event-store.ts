@@ -3,6 +3,8 @@ import type { Database } from '../../database/database.js';
 import type { Tables } from '../../database/tables.js';
 import { metrics } from '../../observability/metrics.js';
 import { CatchUpSubscription } from '../catch-up-subscription.js';
+import type { ResubscribeOptions } from '../resubscribe.js';
+import { RoundTrips } from '../round-trips.js';
 import {
   DuplicateEventIdError,
   WrongExpectedRevisionError,
@@ -40,6 +42,8 @@ export interface PostgresEventStoreOptions {
    * commits interleave out of sequence order). Without it an append is one auto-committed statement.
    */
   beforeCommit?: (trx: Kysely<Tables>) => Promise<void>;
+  /** How subscriptions retry failed reads (default: src/event-store/resubscribe.ts). */
+  resubscribe?: ResubscribeOptions;
 }
 
 /**
@@ -49,6 +53,8 @@ export interface PostgresEventStoreOptions {
  */
 export class PostgresEventStore implements EventStore {
   readonly adapter: string;
+  /** Statements sent for appends (the append itself, retries, and the shared NOTIFY). */
+  readonly roundTrips = new RoundTrips();
   private readonly db: Kysely<Tables>;
   private readonly localWakers = new Set<() => void>();
   private notifyPending = false;
@@ -64,6 +70,7 @@ export class PostgresEventStore implements EventStore {
   async append(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision = 'any'): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     const stop = metrics.eventStoreAppendDuration.startTimer({ adapter: this.adapter });
+    this.roundTrips.appends++;
     const result = await this.appendAlone(streamId, events, expected);
     stop();
     if (result.written) for (const e of events) metrics.eventsAppended.inc({ type: e.type });
@@ -80,6 +87,7 @@ export class PostgresEventStore implements EventStore {
   private async appendAlone(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       try {
+        this.roundTrips.requests++;
         const hook = this.options.beforeCommit;
         const result = hook
           ? await this.db.transaction().execute(async (trx) => {
@@ -116,6 +124,7 @@ export class PostgresEventStore implements EventStore {
 
   private async sendNotify(): Promise<void> {
     this.notifyPending = false;
+    this.roundTrips.requests++;
     try {
       if (this.database.backend === 'postgres') {
         await sql.raw(`set local synchronous_commit = off; select pg_notify('${CHANNEL}', '')`).execute(this.db);
@@ -267,6 +276,7 @@ export class PostgresEventStore implements EventStore {
       // PGlite lives in this process: every append wakes subscribers directly, so polling is only a safety net
       // (and each poll would run on the event loop). PostgreSQL also needs polling for the snapshot rule.
       this.options.pollIntervalMs ?? (this.database.backend === 'pglite' ? 2000 : 250),
+      this.options.resubscribe,
     );
   }
 
