@@ -6,6 +6,9 @@
  * EVENTSTORE_URL is set. Baselines measured in the same run: the previous multi-statement append
  * (`legacy`), a plain multi-row INSERT with no checks (`raw insert`, the ceiling), and for reads one plain SELECT of the whole log parsed by node-postgres (`raw select`).
  * Each scenario: BENCH_ROUNDS (3) interleaved rounds per variant, median reported.
+ * Round trips per append (requests each adapter counts itself, `roundTrips`; no timing) for fresh appends
+ * and retries, on every adapter; for EventStoreDB also on the simulated server (SimulatedEsdbServer), so the
+ * figure exists where no server runs.
  * Prints a table and writes bench/results/eventstore-<date>.json.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -20,6 +23,7 @@ import type { Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import type { AppendResult, EventStore, ExpectedRevision, NewEvent } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import type { RoundTrips } from '../../src/event-store/round-trips.js';
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -241,13 +245,61 @@ async function withDatabase(kind: 'pglite' | 'postgres', work: (database: Databa
   }
 }
 
+interface RoundTripRow {
+  adapter: string;
+  scenario: string;
+  appends: number;
+  requests: number;
+  perAppend: number;
+}
+
+const ROUND_TRIP_APPENDS = 50;
+
+/**
+ * Requests sent per append, counted by the adapter (append statement, reads, the shared NOTIFY), in the
+ * situations that cost differently: fresh appends, and retries at and away from the stream's end.
+ */
+async function measureRoundTrips(adapter: string, store: EventStore & { roundTrips: RoundTrips }, out: RoundTripRow[]): Promise<void> {
+  const tag = randomUUID().slice(0, 8);
+  const batchOf = (n: number, from: number) => Array.from({ length: n }, (_, k) => event(from + k));
+  const scenarios: [string, (i: number) => Promise<void>, (i: number) => Promise<void>][] = [];
+  const stored = new Map<number, NewEvent[]>();
+  const prepare = (n: number, extra: boolean) => async (i: number) => {
+    const batch = batchOf(n, i * 10);
+    stored.set(i, batch);
+    await store.append(`rt-${tag}-${out.length}-${i}`, batch, 'no_stream');
+    if (extra) await store.append(`rt-${tag}-${out.length}-${i}`, batchOf(1, i * 10 + 5), 'any');
+  };
+  const retry = async (i: number) => void (await store.append(`rt-${tag}-${out.length}-${i}`, stored.get(i)!, 'any'));
+  scenarios.push(['fresh append, 1 event (any)', async () => undefined, async (i) => void (await store.append(`rt-${tag}-${out.length}-${i}`, batchOf(1, i), 'any'))]);
+  scenarios.push(['fresh append, 10 events (no_stream)', async () => undefined, async (i) => void (await store.append(`rt-${tag}-${out.length}-${i}`, batchOf(10, i), 'no_stream'))]);
+  scenarios.push(['retry of a 1-event append at the stream end', prepare(1, false), retry]);
+  scenarios.push(['retry of a 10-event append at the stream end', prepare(10, false), retry]);
+  scenarios.push(['retry of a 10-event append no longer at the end', prepare(10, true), retry]);
+  for (const [scenario, setup, run] of scenarios) {
+    stored.clear();
+    for (let i = 0; i < ROUND_TRIP_APPENDS; i++) await setup(i);
+    await new Promise((r) => setTimeout(r, 20));
+    store.roundTrips.reset();
+    for (let i = 0; i < ROUND_TRIP_APPENDS; i++) await run(i);
+    // The PostgreSQL adapter's NOTIFY goes out up to 5 ms after an append.
+    await new Promise((r) => setTimeout(r, 20));
+    const { appends, requests } = store.roundTrips;
+    out.push({ adapter, scenario, appends, requests, perAppend: Number(store.roundTrips.perAppend.toFixed(2)) });
+  }
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
+  const roundTrips: RoundTripRow[] = [];
   const skipped: string[] = [];
   console.error(`event store benchmark (scale ${scale}; ${cpus().length} cores)`);
 
   try {
-    await withDatabase('pglite', (database) => measure('pglite', [{ name: 'current', store: new PostgresEventStore(database), database }], rows, { catchUp: true }));
+    await withDatabase('pglite', async (database) => {
+      await measure('pglite', [{ name: 'current', store: new PostgresEventStore(database), database }], rows, { catchUp: true });
+      await measureRoundTrips('pglite', new PostgresEventStore(database), roundTrips);
+    });
   } catch (error) {
     skipped.push(`pglite: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -265,7 +317,7 @@ async function main(): Promise<void> {
             ],
             rows,
             { catchUp: true },
-          ),
+          ).then(() => measureRoundTrips('postgres', new PostgresEventStore(current), roundTrips)),
         ),
       ),
     );
@@ -278,11 +330,17 @@ async function main(): Promise<void> {
     const store = await EventStoreDbEventStore.connect(process.env.EVENTSTORE_URL);
     try {
       await measure('eventstoredb', [{ name: 'current', store }], rows, { catchUp: true, filteredCatchUp: true });
+      await measureRoundTrips('eventstoredb', store, roundTrips);
     } finally {
       await store.close();
     }
   } else {
-    skipped.push('eventstoredb: EVENTSTORE_URL not set');
+    skipped.push('eventstoredb: EVENTSTORE_URL not set (round trips counted on the simulated server only)');
+  }
+  {
+    const { EventStoreDbEventStore } = await import('../../src/event-store/eventstoredb/eventstoredb-event-store.js');
+    const { SimulatedEsdbServer } = await import('../../src/event-store/eventstoredb/simulated-server.js');
+    await measureRoundTrips('eventstoredb (simulated server)', new EventStoreDbEventStore(new SimulatedEsdbServer().client()), roundTrips);
   }
 
   const ratio = (scenario: string, variant: string) => {
@@ -320,6 +378,11 @@ async function main(): Promise<void> {
   Object.entries(targets).forEach(([name, value], i) =>
     console.log(`  ${name}: ${value === undefined ? 'not measured' : `${value.toFixed(0)} ${value >= limits[i]! ? 'MET' : 'MISSED'}`}`),
   );
+  console.log('');
+  console.log('Round trips per append (requests counted by the adapter):');
+  console.log('| adapter | scenario | appends | requests | per append |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const r of roundTrips) console.log(`| ${r.adapter} | ${r.scenario} | ${r.appends} | ${r.requests} | ${r.perAppend} |`);
   for (const s of skipped) console.log(`skipped ${s}`);
 
   const dir = join(projectRoot(), 'bench', 'results');
@@ -327,7 +390,7 @@ async function main(): Promise<void> {
   const file = join(dir, `eventstore-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ benchmark: 'eventstore', at: new Date().toISOString(), node: process.version, cores: cpus().length, scale, rows, ratios, targets, skipped }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'eventstore', at: new Date().toISOString(), node: process.version, cores: cpus().length, scale, rows, ratios, targets, roundTrips, skipped }, null, 2)}\n`,
   );
   console.log(`results: ${file}`);
 }

@@ -149,6 +149,35 @@ describe('eventstoredb adapter: subscriptions', () => {
     expect(server.requests.subscribe).toBe(3);
   });
 
+  it('3. a drop while a batch is in hand: the batch finishes and the new call goes on after the last handled event, nothing lost or repeated', async () => {
+    const { server, store } = setup();
+    for (let i = 0; i < 6; i++) await store.append(`p-${i}`, [event()]);
+    const received: RecordedEvent[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let failure: unknown;
+    let inHand = false;
+    const sub = store.subscribeToAll({
+      filter: { streamPrefixes: ['p-'] },
+      batchSize: 2,
+      handler: async (batch) => {
+        inHand = true;
+        if (received.length === 0) await gate;
+        received.push(...batch);
+      },
+      onError: (e) => (failure = e),
+    });
+    await until(() => inHand, 'the first batch');
+    server.dropSubscriptions(new UnavailableError(undefined, 'dropped mid-batch'));
+    release();
+    await sub.caughtUp;
+    await store.append('p-9', [event()]);
+    await until(() => received.length === 7, 'every event');
+    await sub.stop();
+    expect(failure).toBeUndefined();
+    expect(received.map((e) => e.eventId)).toEqual(server.log.map((e) => e.id));
+  });
+
   it('3. reports to onError once its retries are exhausted', async () => {
     const { server, store } = setup();
     let failure: unknown;

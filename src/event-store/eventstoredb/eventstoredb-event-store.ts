@@ -72,7 +72,9 @@ export class EventStoreDbEventStore implements EventStore {
   ) {}
 
   static async connect(url: string, options: EventStoreDbOptions = {}): Promise<EventStoreDbEventStore> {
-    const store = new EventStoreDbEventStore(realClient(KurrentDBClient.connectionString(url)), options);
+    // esdb:// still works but is deprecated by the client (a warning per connection): same string, new scheme.
+    const connection = url.replace(/^esdb(\+discover)?:\/\//, 'kurrentdb$1://');
+    const store = new EventStoreDbEventStore(realClient(KurrentDBClient.connectionString(connection)), options);
     // Fail at start-up with the server's message rather than on the first request.
     await store.headPosition();
     return store;
