@@ -83,7 +83,8 @@ export class CatchUpSubscription implements Subscription {
           if (failures > this.retry.attempts) throw error;
           await unsubscribe?.().catch(() => undefined);
           unsubscribe = undefined;
-          await this.sleep(resubscribeDelay(failures, this.retry));
+          // Unref'd: a retry alone never keeps the process alive (e.g. after the database was closed under it).
+          await this.sleep(resubscribeDelay(failures, this.retry), true);
         }
       }
     } catch (error) {
@@ -128,9 +129,10 @@ export class CatchUpSubscription implements Subscription {
   }
 
   /** Waits, or until woken (an append, a NOTIFY, stop). */
-  private async sleep(ms: number): Promise<void> {
+  private async sleep(ms: number, unref = false): Promise<void> {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
+      if (unref) timer.unref();
       this.wake = () => {
         clearTimeout(timer);
         resolve();

@@ -114,6 +114,8 @@ export class EventStoreDbSubscription implements Subscription {
       if (!this.stopped) this.open();
     };
     this.retryTimer = setTimeout(() => void reopen(), delay);
+    // A retry alone never keeps the process alive.
+    this.retryTimer.unref();
   }
 
   private onCheckpoint(position: Position): void {
