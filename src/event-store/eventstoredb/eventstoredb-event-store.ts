@@ -45,8 +45,6 @@ import {
 } from './eventstoredb-mappings.js';
 import { EventStoreDbSubscription } from './eventstoredb-subscription.js';
 
-export { matches, serverFilter, toExpected } from './eventstoredb-mappings.js';
-
 export interface EventStoreDbOptions {
   resubscribe?: ResubscribeOptions;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '@kurrent/kurrentdb-client';
-import { matches, serverFilter, toExpected } from './eventstoredb-event-store.js';
+import { matches, serverFilter, toExpected } from './eventstoredb-mappings.js';
 
 /** The pure mappings of the EventStoreDB adapter; the adapter itself runs the contract suite against a server. */
 describe('eventstoredb adapter mappings', () => {
