@@ -1,5 +1,6 @@
 import { describe, it } from '@jest/globals';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { createDatabase } from '../../src/database/create-database.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { BACKENDS, createTestDatabase } from '../support/test-databases.js';
@@ -37,12 +38,22 @@ for (const backend of BACKENDS) {
           },
         });
       },
+      async cutConnections() {
+        if (!t.url) throw new Error('PGlite has no connections to cut');
+        const admin = new pg.Client({ connectionString: t.url });
+        await admin.connect();
+        try {
+          await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+        } finally {
+          await admin.end();
+        }
+      },
       async dispose() {
         for (const d of opened) await d.close().catch(() => undefined);
         await t.dispose();
       },
     };
-  });
+  }, { connectionsCanBeCut: backend === 'postgres' });
 }
 
 /**
@@ -53,13 +64,16 @@ for (const backend of BACKENDS) {
 eventStoreContract('eventstoredb adapter on the simulated server (a model of the server, not the judge)', async () => {
   const { SimulatedEsdbServer } = await import('../../src/event-store/eventstoredb/simulated-server.js');
   const { EventStoreDbEventStore } = await import('../../src/event-store/eventstoredb/eventstoredb-event-store.js');
+  const { UnavailableError } = await import('@kurrent/kurrentdb-client');
   const server = new SimulatedEsdbServer();
+  const fast = { resubscribe: { attempts: 5, initialDelayMs: 10, maxDelayMs: 100 } };
   return {
-    store: new EventStoreDbEventStore(server.client()),
-    reopen: async () => new EventStoreDbEventStore(server.client()),
+    store: new EventStoreDbEventStore(server.client(), fast),
+    reopen: async () => new EventStoreDbEventStore(server.client(), fast),
+    cutConnections: async () => server.dropSubscriptions(new UnavailableError(undefined, 'server restarted')),
     dispose: async () => undefined,
   };
-});
+}, { connectionsCanBeCut: true });
 
 const esdb = await startEventStoreDb();
 if (esdb.available) {

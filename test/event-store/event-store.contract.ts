@@ -29,6 +29,8 @@ export interface StoreUnderTest {
    * transaction). Used by the writers of the contention test; defaults to `store`.
    */
   contended?(): Promise<EventStore>;
+  /** Cuts the store's connections as a server restart would (PostgreSQL: pg_terminate_backend). */
+  cutConnections?(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -39,6 +41,8 @@ export interface ContractOptions {
   writers?: number;
   /** Appends per writer in the contention test. */
   appendsPerWriter?: number;
+  /** The factory's stores can have their connections cut (`cutConnections`); otherwise that case is skipped. */
+  connectionsCanBeCut?: boolean;
 }
 
 const meta = (extra: Partial<EventMetadata> = {}): EventMetadata => ({
@@ -500,6 +504,32 @@ export function eventStoreContract(name: string, factory: StoreFactory, options:
         await sub.caughtUp;
         await sub.stop();
         expect(ids(c.received)).toEqual(ids(wanted));
+      });
+
+      (options.connectionsCanBeCut ? it : it.skip)('goes on after its connections are cut, from the last handled event, without reporting an error', async () => {
+        const p = prefix();
+        const head = await store.headPosition();
+        const before = events(2);
+        await store.append(`${p}a`, before);
+        const c = collector();
+        const sub = store.subscribeToAll({ after: head, filter: { streamPrefixes: [p] }, ...c.options });
+        await sub.caughtUp;
+        await sut.cutConnections!();
+        const after = events(2);
+        // The writer's own connection may have been cut as well: a store retries nothing on append, so do.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await store.append(`${p}b`, after);
+            break;
+          } catch (error) {
+            if (attempt >= 5) throw error;
+          }
+        }
+        await until(() => c.received.length >= 4 || c.failure !== undefined, 30_000, 'the events after the cut');
+        await sub.stop();
+        expect(c.failure).toBeUndefined();
+        expect(ids(c.received)).toEqual(ids([...before, ...after]));
+        expect(c.caughtUpCalls).toBe(1);
       });
 
       it('reports a failing handler through onError and stops', async () => {
