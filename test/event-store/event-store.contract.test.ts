@@ -2,7 +2,7 @@ import { describe, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { createDatabase } from '../../src/database/create-database.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { BACKENDS, createTestDatabase } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS, createTestDatabase } from '../support/test-databases.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { startEventStoreDb } from './eventstoredb-server.js';
 
@@ -12,7 +12,7 @@ import { startEventStoreDb } from './eventstoredb-server.js';
  */
 const snapshotRule = process.env.CONTRACT_SNAPSHOT_RULE !== 'off';
 
-for (const backend of BACKENDS) {
+for (const backend of EVENT_LOG_BACKENDS) {
   eventStoreContract(snapshotRule ? backend : `${backend} WITHOUT the snapshot rule`, async () => {
     const t = await createTestDatabase(backend);
     const options = { pollIntervalMs: 50, applySnapshotRule: snapshotRule };

@@ -30,6 +30,12 @@ export const BACKENDS: TestBackend[] = ['pglite', 'postgres', 'timescaledb'].fil
   return false;
 }) as TestBackend[];
 
+/**
+ * For the suites of the event log and the HTTP layer (test/event-store, test/http): they touch no read-model
+ * object that TimescaleDB changes, so a timescaledb run would repeat the postgres one at CI's expense.
+ */
+export const EVENT_LOG_BACKENDS: TestBackend[] = BACKENDS.filter((backend) => backend !== 'timescaledb');
+
 export interface TestDatabase {
   database: Database;
   url?: string;
