@@ -10,7 +10,7 @@
 # The cache is keyed by the tarball's sha256 (pinned below) and the PostgreSQL major version:
 #   ${TIMESCALEDB_CACHE_DIR:-/var/cache/equipment-anomaly (root) or ${XDG_CACHE_HOME:-~/.cache}/equipment-anomaly}
 #     /timescaledb-<sha256>-pg<major>/usr/lib/postgresql/<major>/{bin,lib}, .../usr/share/postgresql/<major>
-# The tarball: TIMESCALEDB_TARBALL, else ../shared/vendor/timescaledb/ beside the clone.
+# The tarball: TIMESCALEDB_TARBALL, else shared/vendor/timescaledb/ beside the clone or a folder above it.
 set -euo pipefail
 
 VERSION=2.28.3
@@ -35,8 +35,12 @@ if [ -f "$PREFIX/.complete" ]; then log "cached build $VERSION (PostgreSQL $PG_M
 
 tarball=${TIMESCALEDB_TARBALL:-}
 if [ -z "$tarball" ]; then
-  for candidate in "$ROOT/../shared/vendor/timescaledb" "$(dirname "$ROOT")/../shared/vendor/timescaledb"; do
-    [ -f "$candidate/timescaledb-$VERSION.tar.gz" ] && { tarball="$candidate/timescaledb-$VERSION.tar.gz"; break; }
+  # ../shared/vendor/timescaledb beside the clone, or beside any folder above it (a worktree under wt/, a CI clone).
+  dir=$ROOT
+  while [ "$dir" != / ]; do
+    dir=$(dirname "$dir")
+    candidate=$dir/shared/vendor/timescaledb/timescaledb-$VERSION.tar.gz
+    [ -f "$candidate" ] && { tarball=$candidate; break; }
   done
 fi
 if [ -z "$tarball" ] || [ ! -f "$tarball" ]; then
