@@ -10,8 +10,16 @@ const CLUSTER_SCRIPT = fileURLToPath(new URL('../../scripts/timescaledb/cluster.
 
 const run = promisify(execFile);
 
-export default async function startTimescaleCluster() {
+/** Runs limited to these folders need no database server (unit specs, deployment checks): no cluster for them. */
+const NO_DATABASE = ['src', 'test/deploy'];
+
+export default async function startTimescaleCluster(globalConfig) {
   if (process.env.TEST_TIMESCALEDB_URL) return;
+  const patterns = (globalConfig.testPathPatterns?.patterns ?? []).map((p) => p.replace(/^\.\//, ''));
+  if (patterns.length && patterns.every((p) => NO_DATABASE.some((dir) => p === dir || p.startsWith(`${dir}/`)))) {
+    process.env.TEST_TIMESCALEDB_UNAVAILABLE = 'not started for a run of unit specs or deployment checks';
+    return;
+  }
   try {
     const { stdout } = await run('bash', [CLUSTER_SCRIPT, 'start', '--owner', String(process.pid)]);
     const [url, dir] = stdout.trim().split(' ');
