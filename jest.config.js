@@ -17,5 +17,8 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
   testTimeout: 60000,
+  // The private TimescaleDB cluster of the timescaledb backend (test/support/test-databases.ts), one per run.
+  globalSetup: '<rootDir>/test/support/timescaledb.global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/timescaledb.global-teardown.mjs',
   maxWorkers: 2,
 };

@@ -59,18 +59,22 @@ CREATE TABLE active_model_versions (
   actor            TEXT
 );
 
--- TimescaleDB path (untested here: no TimescaleDB on the CI machine; written from the TimescaleDB 2.x docs).
+-- TimescaleDB path (tested on TimescaleDB 2.28.3 / PostgreSQL 15: docs/timescaledb.md).
 -- Migrations run inside one transaction, so continuous aggregates are created WITH NO DATA (WITH DATA cannot run
 -- inside a transaction block or a function) and are filled by their refresh policies.
 DO $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
-    BEGIN
-      CREATE EXTENSION IF NOT EXISTS timescaledb;
-    EXCEPTION WHEN OTHERS THEN
-      -- Installed but not in shared_preload_libraries: stay on the plain PostgreSQL path.
-      RAISE NOTICE 'timescaledb available but not loadable (%): using plain PostgreSQL read models', SQLERRM;
-    END;
+  IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
+    RAISE NOTICE 'read models: no timescaledb extension on this server, plain PostgreSQL path';
+  -- Installed but not preloaded: CREATE EXTENSION would end the connection with a FATAL ("extension "timescaledb"
+  -- must be preloaded"), which no EXCEPTION block catches, so look before creating it. The service's start-up log
+  -- says which path was taken (src/read-side/read-models-message.ts).
+  ELSIF NOT ('timescaledb' = ANY (SELECT btrim(lib, ' "')
+             FROM unnest(string_to_array(current_setting('shared_preload_libraries'), ',')) AS lib)) THEN
+    RAISE NOTICE 'read models: timescaledb is installed but not in shared_preload_libraries, plain PostgreSQL path';
+  ELSE
+    CREATE EXTENSION IF NOT EXISTS timescaledb;
+    RAISE NOTICE 'read models: TimescaleDB path';
   END IF;
 
   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN

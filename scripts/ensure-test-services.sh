@@ -45,3 +45,8 @@ if ! port_open 4222; then
     -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server
   wait_port 4222
 fi
+
+# TimescaleDB for the timescaledb test backend: the vendored source built once into a cache outside the clone
+# (scripts/timescaledb/build.sh, docs/timescaledb.md); jest's globalSetup starts a private cluster from it.
+bash "$(dirname "$0")/timescaledb/build.sh" >/dev/null ||
+  echo "ensure-test-services: no TimescaleDB build: the timescaledb backend is skipped (under CI=true it fails)" >&2

@@ -1,11 +1,18 @@
 /**
  * Read-model query benchmark (not a test): `npm run bench:queries`.
- * Fresh PostgreSQL database (created and dropped here; TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/postgres),
- * bulk-loaded with COPY: 1,000,000 sensor values (10 systems x 17 sensors x ~5,900 s, one sensor_readings row per sample) and 10,000 anomalies
- * (anomaly_results + the trend read model, written through the projection's own writer so the rollup is real).
+ * The same data on two backends, side by side: a fresh database on the system PostgreSQL (TEST_POSTGRES_URL or
+ * postgres://postgres@127.0.0.1:5432/postgres) and one on a private TimescaleDB cluster started here
+ * (scripts/timescaledb/cluster.sh, built first when not cached; same server defaults), both created and dropped here.
+ * Bulk-loaded with COPY: 10,000,000 sensor values (10 systems x 17 sensors x ~58,800 s at 1 Hz, ~588,000
+ * sensor_readings rows, one per sample) and 100,000 anomalies (anomaly_results + the trend read model, written through
+ * the projection's own writer so the rollup is real; on TimescaleDB the continuous aggregates are then refreshed, as
+ * their policies would have left them). BENCH_SCALE multiplies both; BENCH_BACKENDS=postgres,timescaledb picks.
  * Measures p50/p95 of the trend query (1h over 7 days, 1d over 90 days, by model version), the anomalies list, health,
  * the systems list and a readings range, against a baseline measured in the same run: the same trend computed from
- * the raw anomaly rows with date_bin (no rollup). Target: p95 <= 50 ms. Prints a table, writes bench/results/queries-<date>.json.
+ * the raw anomaly rows with date_bin (no rollup). On TimescaleDB it then runs the compression policy job (CALL run_job)
+ * and measures the readings query again on the compressed chunks; it reports the on-disk size of sensor_readings
+ * (table + indexes + TOAST, all chunks) before and after. Target: p95 <= 50 ms. Prints a table, writes
+ * bench/results/queries-<date>.json.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,11 +38,13 @@ import { GetAnomalyTrendHandler } from '../../src/queries/trend/get-anomaly-tren
 import { anomalyTrendQuery, GetAnomalyTrendQuery, resolveTrendParams } from '../../src/queries/trend/get-anomaly-trend.query.js';
 import { GetReadingsHandler } from '../../src/queries/readings/get-readings.handler.js';
 import { GetReadingsQuery, getReadingsParams } from '../../src/queries/readings/get-readings.query.js';
+import { startPrivateCluster, type PrivateCluster } from '../timescaledb/private-cluster.js';
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const scale = Number(process.env.BENCH_SCALE ?? 1);
-const READINGS = Math.round(1_000_000 * scale);
-const ANOMALIES = Math.round(10_000 * scale);
+const READINGS = Math.round(10_000_000 * scale);
+const ANOMALIES = Math.round(100_000 * scale);
+const BACKEND_NAMES = (process.env.BENCH_BACKENDS ?? 'postgres,timescaledb').split(',') as ('postgres' | 'timescaledb')[];
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
 const SYSTEMS = 10;
 const SENSORS = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
@@ -75,10 +84,15 @@ function* readingRows(): Generator<string> {
   const perSystem = Math.ceil(READINGS / SYSTEMS / SENSORS.length);
   const event = randomUUID();
   const units = JSON.stringify(Object.fromEntries(SENSORS.map((sensor) => [sensor, 'bar'])));
+  const random = rng(3);
+  const noise = () => random() - 0.5;
   for (let s = 0; s < SYSTEMS; s++) {
     for (let i = 0; i < perSystem; i++) {
       const ts = new Date(T0 + i * 1000).toISOString();
-      const values = JSON.stringify(Object.fromEntries(SENSORS.map((sensor) => [sensor, Number((100 + ((i * 7 + sensor.length) % 50)).toFixed(2))])));
+      // A slow cycle plus noise, two decimals: as compressible as a real signal, not a repeating pattern.
+      const values = JSON.stringify(
+        Object.fromEntries(SENSORS.map((sensor, k) => [sensor, Number((10 * (k + 1) + 5 * Math.sin((i + k * 7) / 30) + noise()).toFixed(2))])),
+      );
       yield `bench-${s}\teq-1\t${ts}\t${values}\t${units}\t\\N\t${event}\n`;
     }
   }
@@ -170,13 +184,39 @@ async function measure(name: string, fn: (i: number) => Promise<number>): Promis
   return { query: name, p50_ms: r(percentile(times, 50)), p95_ms: r(percentile(times, 95)), max_ms: r(times[times.length - 1]!), iterations: ITERATIONS, rows };
 }
 
-async function main(): Promise<void> {
-  const scratch = await createScratchDatabase(ADMIN_URL, 'bench_queries');
+interface Sizes {
+  /** sensor_readings on disk: heap + indexes + TOAST of every chunk (hypertable_size on TimescaleDB). */
+  readingsBytes: number;
+  readingsBytesCompressed?: number;
+}
+
+async function readingsSize(database: Database, timescale: boolean): Promise<number> {
+  const { rows } = timescale
+    ? await sql<{ n: number }>`select hypertable_size('sensor_readings')::bigint as n`.execute(database.db)
+    : await sql<{ n: number }>`select pg_total_relation_size('sensor_readings')::bigint as n`.execute(database.db);
+  return Number(rows[0]!.n);
+}
+
+/** Loads the data into a fresh database on `adminUrl` and measures every query there. */
+async function benchBackend(backend: string, adminUrl: string): Promise<{ results: Row[]; sizes: Sizes; loadSeconds: number }> {
+  const scratch = await createScratchDatabase(adminUrl, 'bench_queries');
   const url = new URL(scratch.url);
   const database = await createDatabase({ url: url.toString(), poolSize: 4 });
   try {
     await migrateToLatest(database);
+    const timescale = (await database.extensions()).timescaledb;
+    if ((backend === 'timescaledb') !== timescale) throw new Error(`${backend}: timescaledb extension ${timescale ? 'present' : 'missing'}`);
+    const started = performance.now();
     await load(database, url.toString());
+    if (timescale) {
+      // The aggregates as their refresh policies would have left them (this history is months old).
+      for (const view of ['anomaly_trend_hourly_cagg', 'anomaly_trend_daily_cagg']) {
+        await sql.raw(`call refresh_continuous_aggregate('${view}', null, null)`).execute(database.db);
+      }
+      await sql`analyze`.execute(database.db);
+    }
+    const loadSeconds = (performance.now() - started) / 1000;
+    console.error(`${backend}: loaded in ${loadSeconds.toFixed(1)} s`);
     const trend = new GetAnomalyTrendHandler(database);
     const anomaliesHandler = new GetAnomaliesHandler(database, { scorer: null, close: async () => undefined });
     const systems = new ListSystemsHandler(database);
@@ -185,6 +225,10 @@ async function main(): Promise<void> {
     const day = (i: number) => T0 + (i % 80) * 86_400_000;
     const trendOf = (i: number, q: Record<string, string>) =>
       trend.execute(new GetAnomalyTrendQuery(sys(i), resolveTrendParams(anomalyTrendQuery.parse(q)))).then((r) => r.buckets.length);
+    const readingsRange = (i: number) =>
+      readings
+        .execute(new GetReadingsQuery(sys(i), getReadingsParams.parse({ sensor_id: 'PS1', from: new Date(T0 + (i % 30) * 60_000).toISOString(), to: new Date(T0 + (i % 30) * 60_000 + 3_600_000).toISOString(), limit: '5000' })))
+        .then((r) => r.items.length);
 
     const results: Row[] = [];
     results.push(
@@ -228,36 +272,102 @@ async function main(): Promise<void> {
     );
     results.push(await measure('health (uncached computation)', (i) => computeSystemHealth(database, sys(i)).then((h) => h?.equipment.length ?? 0)));
     results.push(await measure('systems list', () => systems.execute().then((r) => r.items.length)));
-    results.push(
-      await measure('readings: one sensor, 1 hour', (i) =>
-        readings
-          .execute(new GetReadingsQuery(sys(i), getReadingsParams.parse({ sensor_id: 'PS1', from: new Date(T0 + (i % 30) * 60_000).toISOString(), to: new Date(T0 + (i % 30) * 60_000 + 3_600_000).toISOString(), limit: '5000' })))
-          .then((r) => r.items.length),
-      ),
-    );
+    results.push(await measure('readings: one sensor, 1 hour', readingsRange));
 
-    const target = 50;
-    console.log(`\nRead-model queries on PostgreSQL: ${READINGS.toLocaleString('en')} sensor values, ${ANOMALIES.toLocaleString('en')} anomalies, ${ITERATIONS} iterations each (target p95 <= ${target} ms)`);
-    // The target is for the read-side queries (trend, anomalies, health, systems); baseline and the raw readings
-    // range (3,600 rows per call, an existing endpoint) are context.
-    const context = (q: string) => q.startsWith('baseline') || q.startsWith('readings');
-    console.table(results.map((r) => ({ ...r, ok: context(r.query) ? 'context' : r.p95_ms <= target ? 'yes' : 'NO' })));
-    const baseline = results.find((r) => r.query.startsWith('baseline'))!;
-    const rollup = results.find((r) => r.query === 'trend 1d x 90 days')!;
-    console.log(`trend 1d x 90 days: rollup p50 ${rollup.p50_ms} ms vs raw ${baseline.p50_ms} ms (x${(baseline.p50_ms / rollup.p50_ms).toFixed(1)})`);
-
-    const dir = join(projectRoot(), 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `queries-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({ benchmark: 'queries', date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version }, readings: READINGS, anomalies: ANOMALIES, targetP95Ms: target, results }, null, 2),
-    );
-    console.log(`wrote ${file}`);
+    const sizes: Sizes = { readingsBytes: await readingsSize(database, timescale) };
+    if (timescale) {
+      // The compression policy as its job runs it: every chunk here is older than its 7 days.
+      const { rows } = await sql<{ job_id: number }>`select job_id from timescaledb_information.jobs
+        where proc_name = 'policy_compression' and hypertable_name = 'sensor_readings'`.execute(database.db);
+      const t = performance.now();
+      await sql.raw(`call run_job(${Number(rows[0]!.job_id)})`).execute(database.db);
+      console.error(`${backend}: compression job in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      await sql`analyze sensor_readings`.execute(database.db);
+      sizes.readingsBytesCompressed = await readingsSize(database, timescale);
+      results.push(await measure('readings: one sensor, 1 hour (compressed chunks)', readingsRange));
+    }
+    return { results, sizes, loadSeconds };
   } finally {
     await database.close();
     await scratch.drop();
   }
+}
+
+async function loadAverage(): Promise<string> {
+  const { loadavg } = await import('node:os');
+  return loadavg().map((x) => x.toFixed(2)).join(' ');
+}
+
+async function main(): Promise<void> {
+  const byBackend: Record<string, Awaited<ReturnType<typeof benchBackend>>> = {};
+  const loadBefore = await loadAverage();
+  let cluster: PrivateCluster | undefined;
+  try {
+    for (const backend of BACKEND_NAMES) {
+      let adminUrl = ADMIN_URL;
+      if (backend === 'timescaledb') {
+        cluster = await startPrivateCluster();
+        adminUrl = cluster.url;
+      }
+      byBackend[backend] = await benchBackend(backend, adminUrl);
+      await cluster?.stop();
+      cluster = undefined;
+    }
+  } finally {
+    await cluster?.stop();
+  }
+  const loadAfter = await loadAverage();
+
+  const target = 50;
+  console.log(`\nRead-model queries: ${READINGS.toLocaleString('en')} sensor values, ${ANOMALIES.toLocaleString('en')} anomalies, ${ITERATIONS} iterations each (target p95 <= ${target} ms); load average ${loadBefore} before, ${loadAfter} after`);
+  // The target is for the read-side queries (trend, anomalies, health, systems); baseline and the raw readings
+  // range (3,600 rows per call, an existing endpoint) are context.
+  const context = (q: string) => q.startsWith('baseline') || q.startsWith('readings');
+  const queries = [...new Set(Object.values(byBackend).flatMap((b) => b.results.map((r) => r.query)))];
+  const table = queries.map((query) => {
+    const row: Record<string, string | number> = { query };
+    for (const [backend, { results }] of Object.entries(byBackend)) {
+      const r = results.find((x) => x.query === query);
+      row[`${backend} p50`] = r ? r.p50_ms : '-';
+      row[`${backend} p95`] = r ? r.p95_ms : '-';
+    }
+    const p95s = Object.values(byBackend).map((b) => b.results.find((x) => x.query === query)?.p95_ms).filter((x): x is number => x !== undefined);
+    if (byBackend.postgres && byBackend.timescaledb) {
+      const pg = byBackend.postgres.results.find((x) => x.query === query);
+      const ts = byBackend.timescaledb.results.find((x) => x.query === query);
+      row['ts/pg p95'] = pg && ts ? Number((ts.p95_ms / pg.p95_ms).toFixed(2)) : '-';
+    }
+    row.ok = context(query) ? 'context' : p95s.every((p) => p <= target) ? 'yes' : 'NO';
+    return row;
+  });
+  console.table(table);
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+  for (const [backend, { sizes, loadSeconds }] of Object.entries(byBackend)) {
+    const compressed = sizes.readingsBytesCompressed;
+    console.log(
+      `${backend}: sensor_readings ${mb(sizes.readingsBytes)}` +
+        (compressed === undefined ? '' : ` -> ${mb(compressed)} compressed (ratio ${(sizes.readingsBytes / compressed).toFixed(1)}x)`) +
+        `; load ${loadSeconds.toFixed(1)} s`,
+    );
+  }
+  for (const [backend, { results }] of Object.entries(byBackend)) {
+    const baseline = results.find((r) => r.query.startsWith('baseline'))!;
+    const rollup = results.find((r) => r.query === 'trend 1d x 90 days')!;
+    console.log(`${backend}: trend 1d x 90 days p50 ${rollup.p50_ms} ms vs raw ${baseline.p50_ms} ms (x${(baseline.p50_ms / rollup.p50_ms).toFixed(1)})`);
+  }
+
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `queries-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { benchmark: 'queries', date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadBefore, loadAfter }, readings: READINGS, anomalies: ANOMALIES, targetP95Ms: target, backends: byBackend },
+      null,
+      2,
+    ),
+  );
+  console.log(`wrote ${file}`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { Inject, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
+import { timescaleStatus } from '../database/timescale-status.js';
 import { CONFIG, DATABASE } from '../infrastructure/tokens.js';
 import { ActiveModelVersionProjection } from '../projections/active-model-version.projection.js';
 import { AnomalyTrendProjection } from '../projections/anomaly-trend.projection.js';
@@ -16,6 +17,7 @@ import { SystemsController } from '../queries/systems/systems.controller.js';
 import { AnomalyTrendController } from '../queries/trend/anomaly-trend.controller.js';
 import { GetAnomalyTrendHandler } from '../queries/trend/get-anomaly-trend.handler.js';
 import { ActiveModelVersionProvider } from './active-model-version.provider.js';
+import { readModelsMessage } from './read-models-message.js';
 import { HEALTH_CACHE } from './read-side.tokens.js';
 
 /** Trend, health, systems list and audit queries; the health cache; the active model version for the saga. */
@@ -50,12 +52,10 @@ export class ReadSideModule implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { timescaledb } = await this.database.extensions();
+    const status = await timescaleStatus(this.database.db);
     this.logger.log(
-      { backend: this.database.backend, timescaledb, healthCache: this.cache.kind },
-      timescaledb
-        ? 'read models on TimescaleDB: hypertables, compression, retention, continuous aggregates for trends'
-        : `read models on plain ${this.database.backend === 'pglite' ? 'PGlite' : 'PostgreSQL'}: projection-maintained rollups, date_bin`,
+      { backend: this.database.backend, timescaledb: status.timescaledb, healthCache: this.cache.kind },
+      readModelsMessage(this.database.backend, status),
     );
     // Projection -> cache invalidation: a newly projected anomaly or verdict drops that system's health entry.
     for (const p of this.projections) {

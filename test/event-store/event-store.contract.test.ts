@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { createDatabase } from '../../src/database/create-database.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { BACKENDS, createTestDatabase } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS, createTestDatabase } from '../support/test-databases.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { startEventStoreDb } from './eventstoredb-server.js';
 
@@ -13,7 +13,7 @@ import { startEventStoreDb } from './eventstoredb-server.js';
  */
 const snapshotRule = process.env.CONTRACT_SNAPSHOT_RULE !== 'off';
 
-for (const backend of BACKENDS) {
+for (const backend of EVENT_LOG_BACKENDS) {
   eventStoreContract(snapshotRule ? backend : `${backend} WITHOUT the snapshot rule`, async () => {
     const t = await createTestDatabase(backend);
     const options = { pollIntervalMs: 50, applySnapshotRule: snapshotRule };

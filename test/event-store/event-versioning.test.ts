@@ -6,10 +6,10 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { READINGS_QUARANTINED, type ReadingsQuarantinedDataV1 } from '../../src/events/readings-quarantined.event.js';
 import { applyBatch } from '../../src/projections/projection-runner.js';
 import type { Projection } from '../../src/projections/projection.js';
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 
 /** Old events stay as stored; readers (projections) get the latest shape through the upcaster chain. */
-describe.each(BACKENDS)('event schema versioning (%s)', (backend) => {
+describe.each(EVENT_LOG_BACKENDS)('event schema versioning (%s)', (backend) => {
   let t: TestDatabase;
   let store: PostgresEventStore;
   beforeAll(async () => {

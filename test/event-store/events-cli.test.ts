@@ -11,7 +11,7 @@ import { verifyEventsFile } from '../../src/cli/events-verify.js';
 import { buildProgram } from '../../src/cli/program.js';
 import type { NewEvent } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
 
 const ev = (i: number): NewEvent => ({
   eventId: randomUUID(),
@@ -20,7 +20,7 @@ const ev = (i: number): NewEvent => ({
   metadata: { correlationId: randomUUID(), actor: 'key-1', schemaVersion: 1, occurredAt: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString() },
 });
 
-describe.each(BACKENDS)('events export / verify (%s)', (backend) => {
+describe.each(EVENT_LOG_BACKENDS)('events export / verify (%s)', (backend) => {
   let t: TestDatabase;
   let store: PostgresEventStore;
   let dir: string;

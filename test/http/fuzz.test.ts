@@ -7,7 +7,7 @@ import type { Database } from '../../src/database/database.js';
 import { DATABASE } from '../../src/infrastructure/tokens.js';
 import type { RouteTable } from '../../src/http/route-table.js';
 import { createTestStorage, settle, startTestApp, type TestStorage } from '../support/test-app.js';
-import { BACKENDS } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS } from '../support/test-databases.js';
 import { listen, type HttpResponse } from './http-test-client.js';
 import { cycleSamples, SENSORS } from './hydraulic-cycles.js';
 import { countSensorValues } from '../support/sensor-values.js';
@@ -96,7 +96,7 @@ function isProblem(res: HttpResponse): boolean {
   return typeof body.type === 'string' && body.status === res.status && typeof body.title === 'string' && !/at .*\.(ts|js):\d+|select |insert into/i.test(res.text);
 }
 
-describe.each(BACKENDS)('fuzzing ingest and detect with hostile JSON and CSV (%s)', (backend) => {
+describe.each(EVENT_LOG_BACKENDS)('fuzzing ingest and detect with hostile JSON and CSV (%s)', (backend) => {
   let storage: TestStorage;
   let app: NestFastifyApplication;
   let http: (path: string, init?: RequestInit) => Promise<HttpResponse>;

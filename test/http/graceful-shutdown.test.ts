@@ -9,7 +9,7 @@ import { createEventStore } from '../../src/event-store/create-event-store.js';
 import { comparePositions } from '../../src/event-store/event-store.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { createTestStorage, type TestStorage } from '../support/test-app.js';
-import { BACKENDS } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS } from '../support/test-databases.js';
 import { countSensorValues } from '../support/sensor-values.js';
 import { spawnService } from '../support/spawn-service.js';
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
   await promisify(execFile)('npm', ['run', 'build', '--silent']);
 }, 120_000);
 
-describe.each(BACKENDS)('graceful shutdown of the built service (%s)', (backend) => {
+describe.each(EVENT_LOG_BACKENDS)('graceful shutdown of the built service (%s)', (backend) => {
   let storage: TestStorage;
   let service: ReturnType<typeof startService> | undefined;
 

@@ -94,7 +94,7 @@ describe.each(BACKENDS)('migration 0006 on %s', (backend) => {
     // Migrate to 0005 from a copy of the folder, write rows in the old shape, then migrate to the latest.
     const before = await mkdtemp(join(tmpdir(), 'migrations-0005-'));
     for (const file of await readdir(MIGRATIONS_DIR)) if (file < '0006') await copyFile(join(MIGRATIONS_DIR, file), join(before, file));
-    const scratch = backend === 'postgres' ? await createPostgresDatabase() : undefined;
+    const scratch = backend === 'pglite' ? undefined : await createPostgresDatabase(backend);
     const database = await createDatabase(scratch ? { url: scratch.url } : { dataDir: 'memory://' });
     try {
       await migrateToLatest(database, before);

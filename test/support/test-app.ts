@@ -5,27 +5,26 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { sql } from 'kysely';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { Backend } from '../../src/database/database.js';
 import type { EventStore } from '../../src/event-store/event-store.js';
 import type { Database } from '../../src/database/database.js';
 import { DATABASE, EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { prepareDataDir } from './pglite-template.js';
-import { createPostgresDatabase } from './test-databases.js';
+import { createPostgresDatabase, type TestBackend } from './test-databases.js';
 
-/** Where a test app keeps its data: a fresh PGlite directory or a fresh PostgreSQL database. */
+/** Where a test app keeps its data: a fresh PGlite directory or a fresh database on the PostgreSQL or TimescaleDB server. */
 export interface TestStorage {
   env: Record<string, string>;
   dispose(): Promise<void>;
 }
 
-export async function createTestStorage(backend: Backend): Promise<TestStorage> {
+export async function createTestStorage(backend: TestBackend): Promise<TestStorage> {
   if (backend === 'pglite') {
     const dir = await mkdtemp(join(tmpdir(), 'anomaly-test-'));
     await prepareDataDir(dir);
     return { env: { DATA_DIR: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
   }
-  const { url, drop } = await createPostgresDatabase();
+  const { url, drop } = await createPostgresDatabase(backend);
   return { env: { DATABASE_URL: url }, dispose: drop };
 }
 

@@ -138,7 +138,8 @@ export interface RebuildResult {
 /**
  * Blue/green rebuild: replays from position 0 into a shadow schema while the service keeps serving, then swaps
  * the tables in one transaction (moving the shadow tables into `public`; on TimescaleDB hypertables, whose
- * continuous aggregates and policies are bound to the table, by copying into it) and sets the checkpoint.
+ * continuous aggregates and policies are bound to the table, by copying into it, then refreshing those
+ * aggregates) and sets the checkpoint.
  * Rows written without events (source = 'reprojection') are carried over.
  */
 export async function rebuildProjection(ctx: OperationsContext, projection: Projection): Promise<RebuildResult> {
@@ -176,6 +177,8 @@ export async function rebuildProjection(ctx: OperationsContext, projection: Proj
       // The secondary indexes, built once over the replayed rows, before the tables go live.
       for (const def of deferredIndexes) await sql.raw(def).execute(db);
     });
+    const copied = Object.entries(result.swap).filter(([, how]) => how === 'copy').map(([table]) => table);
+    if (copied.length) await refreshContinuousAggregates(db, copied);
     return {
       projection: projection.name,
       events: counter.events,
@@ -187,6 +190,22 @@ export async function rebuildProjection(ctx: OperationsContext, projection: Proj
     await dropSchema(db, shadow);
     await dropSchema(db, old);
   }
+}
+
+/**
+ * A hypertable refilled by a swap leaves its continuous aggregates' materialised buckets as they were: real-time
+ * aggregation only covers the range above the watermark, and the refresh policies only their recent windows. So
+ * the whole range is refreshed now (outside any transaction: TimescaleDB refuses one).
+ */
+async function refreshContinuousAggregates(db: Kysely<Tables>, hypertables: string[]): Promise<void> {
+  const { rows } = await sql<{ view: string }>`select format('%I.%I', view_schema, view_name) as view
+    from timescaledb_information.continuous_aggregates where hypertable_schema = 'public' and hypertable_name = any(${hypertables}::text[])
+    order by view_name`.execute(db);
+  for (const { view } of rows) await sql.raw(`call refresh_continuous_aggregate(${quoteLiteral(view)}, null, null)`).execute(db);
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 export interface TableComparison {

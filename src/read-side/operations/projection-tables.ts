@@ -66,7 +66,10 @@ export async function createShadowTables(db: Kysely<Tables>, schema: string, tab
   return deferred;
 }
 
-/** TimescaleDB (untested here): a shadow of a hypertable becomes a hypertable with the same time column and chunk interval. */
+/**
+ * A shadow of a hypertable becomes a hypertable with the same time column and chunk interval. Without its default
+ * index: the live table's indexes, that one included, are copied by the caller (else the copy clashes with it).
+ */
 async function copyHypertable(db: Kysely<Tables>, schema: string, table: string): Promise<void> {
   const { rows } = await sql<{ column_name: string; time_interval: string }>`
     select column_name, time_interval::text as time_interval from timescaledb_information.dimensions
@@ -74,7 +77,7 @@ async function copyHypertable(db: Kysely<Tables>, schema: string, table: string)
   const dim = rows[0];
   if (!dim) return;
   await sql`select create_hypertable(${`${schema}.${table}`}::regclass, ${dim.column_name}::name,
-    chunk_time_interval => ${dim.time_interval}::interval)`.execute(db);
+    chunk_time_interval => ${dim.time_interval}::interval, create_default_indexes => false)`.execute(db);
 }
 
 export async function isHypertable(db: Kysely<Tables>, table: string): Promise<boolean> {
