@@ -25,6 +25,7 @@ export class IngestController {
     summary: 'Ingest a batch of sensor readings (JSON or CSV)',
     description: 'Valid rows become ReadingsIngested events; invalid rows are quarantined (ReadingsQuarantined) with a reason per row and field.',
     tags: ['ingest'],
+    operationId: 'ingestReadings',
     headers: ingestHeaders,
     body: {
       content: { 'application/json': ingestJsonBody, 'text/csv': ingestCsvBody },

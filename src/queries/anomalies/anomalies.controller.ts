@@ -42,6 +42,7 @@ export class AnomaliesController {
     description:
       'Windows the ensemble flagged (AnomalyDetected from the inference saga or an analysis), keyset-paginated: pass next_cursor as cursor. Defaults to the active model version.',
     tags: ['anomalies'],
+    operationId: 'listAnomalies',
     params: z.object({ id: systemIdParam }),
     query: getAnomaliesParams,
     responses: { 200: { schema: anomaliesPage, examples: { page: example } } },

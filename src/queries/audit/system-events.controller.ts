@@ -17,6 +17,7 @@ export class SystemEventsController {
     summary: 'Audit history: the raw events of one system in global order',
     description: 'Streams readings-{id}, anomalies-{id} and analysis streams whose data names the system, with who/when/why metadata. Paginated by an opaque cursor.',
     tags: ['audit'],
+    operationId: 'listSystemEvents',
     params: systemPathParams,
     query: getSystemEventsParams,
     responses: {

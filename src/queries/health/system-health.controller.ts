@@ -21,6 +21,7 @@ export class SystemHealthController {
     description:
       'From the newest live anomalies (windows ending at most lookback_seconds before the newest reading; dismissed ones ignored). Cached for HEALTH_CACHE_TTL_SECONDS; a newly projected anomaly of the system drops the entry.',
     tags: ['systems'],
+    operationId: 'getSystemHealth',
     params: systemPathParams,
     responses: {
       200: {

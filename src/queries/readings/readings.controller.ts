@@ -18,6 +18,7 @@ export class ReadingsController {
     summary: 'Stored sensor readings of a system',
     description: 'From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one.',
     tags: ['systems'],
+    operationId: 'listReadings',
     params: systemPathParams,
     query: getReadingsParams,
     responses: {

@@ -22,6 +22,7 @@ export class AnomalyTrendController {
     summary: 'Anomaly counts per time bucket, by severity and component',
     description: 'Empty buckets are returned with zeros. Backed by a projection-maintained hourly rollup, or TimescaleDB continuous aggregates.',
     tags: ['systems'],
+    operationId: 'getAnomalyTrend',
     params: systemPathParams,
     query: anomalyTrendQuery,
     responses: {
