@@ -193,3 +193,14 @@ describe('deploy/ references only exported metrics', () => {
     }
   });
 });
+
+describe('docs/metrics.md queries', () => {
+  it('the documented ratios are the ones promtool evaluates in alerts.test.yml (so "0, not no data" is tested)', () => {
+    const docs = read('docs/metrics.md');
+    const tested = read('deploy/prometheus/alerts.test.yml');
+    const ratios = [...docs.matchAll(/`([^`]*(?:5\.\.|outcome="quarantined"\}\[5m\])[^`]*)`/g)].map((m) => m[1]!);
+    expect(ratios.length).toBeGreaterThanOrEqual(2);
+    expect(ratios.filter((q) => !tested.includes(`expr: '${q}'`))).toEqual([]);
+    expect(unknownMetrics(ratios.map((expr) => ({ source: 'docs/metrics.md', expr })), new Set(['http_request_duration_seconds_count', 'protocol_rows_total']))).toEqual([]);
+  });
+});

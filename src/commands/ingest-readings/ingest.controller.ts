@@ -62,8 +62,11 @@ export class IngestController {
       const outcome = await this.commands.execute<IngestReadingsCommand, IngestOutcome>(
         new IngestReadingsCommand(source, request.body, requestContext(request), idempotencyKey),
       );
-      metrics.protocolRequests.inc({ protocol: source, outcome: 'ok' });
-      metrics.protocolLastSuccess.set({ protocol: source }, Date.now() / 1000);
+      // A batch whose every row was quarantined was read, but the feed is not healthy: not a success.
+      if (outcome.result.accepted > 0) {
+        metrics.protocolRequests.inc({ protocol: source, outcome: 'ok' });
+        metrics.protocolLastSuccess.set({ protocol: source }, Date.now() / 1000);
+      } else metrics.protocolRequests.inc({ protocol: source, outcome: 'rejected' });
       if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
       return outcome.result;
     } catch (error) {
