@@ -12,6 +12,7 @@ import { requestContext } from '../../http/request-context.js';
 import { analysisStatusExample } from '../../queries/analyses/analyses.controller.js';
 import { GetAnalysisQuery } from '../../queries/analyses/get-analysis.query.js';
 import { systemIdParam } from '../../queries/system-id.param.js';
+import { unknownSystemResponse } from '../../queries/known-system.js';
 import {
   analysisStatus,
   AnalyzeSystemCommand,
@@ -44,6 +45,7 @@ export class AnalyzeController {
     headers: z.object({ 'idempotency-key': z.string().max(200).optional().meta({ description: 'Same key = same analysis (de-duplicated)' }) }),
     body: analyzeBody,
     responses: {
+      404: unknownSystemResponse,
       200: {
         description: 'sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status)',
         schema: z.union([syncAnalysisResult, analysisStatus]),

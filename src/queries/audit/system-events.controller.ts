@@ -6,6 +6,7 @@ import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
 import { systemPathParams } from '../trend/anomaly-trend.controller.js';
 import { GetSystemEventsQuery, getSystemEventsParams, systemEventsResponse } from './get-system-events.query.js';
+import { unknownSystemResponse } from '../known-system.js';
 
 @Controller('api/v1/systems/:id/events')
 export class SystemEventsController {
@@ -21,6 +22,7 @@ export class SystemEventsController {
     params: systemPathParams,
     query: getSystemEventsParams,
     responses: {
+      404: unknownSystemResponse,
       200: {
         schema: systemEventsResponse,
         examples: {

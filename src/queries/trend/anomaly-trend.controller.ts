@@ -6,6 +6,7 @@ import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
 import { anomalyTrendQuery, anomalyTrendResponse, GetAnomalyTrendQuery, resolveTrendParams } from './get-anomaly-trend.query.js';
+import { unknownSystemResponse } from '../known-system.js';
 
 export const systemPathParams = z.object({ id: systemIdParam });
 
@@ -26,6 +27,7 @@ export class AnomalyTrendController {
     params: systemPathParams,
     query: anomalyTrendQuery,
     responses: {
+      404: unknownSystemResponse,
       200: {
         schema: anomalyTrendResponse,
         examples: {
