@@ -14,7 +14,7 @@ WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false
-# .npmrc first: onnxruntime-node-install=skip (its post-install would download GPU binaries) and
+# .npmrc first: ignore-scripts=true (onnxruntime-node's post-install would download GPU binaries) and
 # legacy-peer-deps=true (kysely-pglite-dialect declares an older pglite peer).
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci

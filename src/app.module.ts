@@ -9,6 +9,7 @@ import type { AppConfig } from './config/config.schema.js';
 import { HealthController } from './http/health.controller.js';
 import { HttpPlatformModule } from './http/http-platform.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
+import { InferenceSagaModule } from './inference/inference-saga.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { DetectModule } from './queries/detect/detect.module.js';
@@ -32,6 +33,8 @@ export class AppModule {
         HttpPlatformModule,
         AnalysisModule,
         DetectModule,
+        // the loaded model's sensor ranges, which ingest enforces as detect does
+        InferenceSagaModule,
       ],
       controllers: [IngestController, ReadingsController, QuarantineController, HealthController],
       providers: [

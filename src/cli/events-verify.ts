@@ -51,7 +51,7 @@ export async function verifyEventsFile(path: string, options: { progress?: boole
       }
       const { content, chain: stored } = splitLine(line);
       const expected = nextChain(chain, content);
-      if (stored === undefined) problem(`line ${lineNo}: no chain field`);
+      if (stored === undefined) problem(`line ${lineNo}: ${hasChainField(line) ? REWRITTEN : 'no chain field'}`);
       else if (stored !== expected) problem(`line ${lineNo}: checksum chain broken (expected ${expected.slice(0, 12)}…, found ${stored.slice(0, 12)}…)`);
       // Go on from the stored value so one altered line is reported once, not as every line after it.
       chain = stored ?? expected;
@@ -105,4 +105,17 @@ export async function verifyEventsFile(path: string, options: { progress?: boole
     if (JSON.stringify(manifest.lastPosition) !== JSON.stringify(last)) problem('manifest: last position does not match the last event');
   }
   return { ok: problems.length === 0, problems, events, streams: nextRevision.size, manifest, chain };
+}
+
+const REWRITTEN =
+  'the line is not byte for byte as exported (re-serialised or edited: it has a chain field, but the chain covers the exact bytes the export wrote); verify the original file';
+
+/** True when the line is JSON with a chain field somewhere other than where the export writes it (a JSON tool rewrote it). */
+function hasChainField(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as unknown;
+    return typeof value === 'object' && value !== null && typeof (value as { chain?: unknown }).chain === 'string';
+  } catch {
+    return false;
+  }
 }

@@ -112,6 +112,12 @@ export function modelsCommand(): Command {
         await withRuntime(async (runtime) => {
           const base = await loadVersionWindows(runtime.database, opts.base, opts.system);
           const candidate = await loadVersionWindows(runtime.database, opts.candidate, opts.system);
+          // A misspelt version would otherwise compare as "no windows" and print a table (exit 0). A version that left
+          // the registry but has recorded windows can still be compared.
+          const { versions } = await registeredVersions(runtime.config.MODELS_DIR);
+          for (const [version, loaded] of [[opts.base, base], [opts.candidate, candidate]] as const)
+            if (!versions.includes(version) && loaded.windows.length === 0)
+              throw new Error(`model version ${version} is not in the registry and has no recorded windows (known: ${versions.join(', ') || 'none'})`);
           const labels = opts.labels
             ? { cycles: parseProfile(await readFile(opts.labels, 'utf8')), start: Date.parse(opts.labelsStart!), cycleMs: opts.cycleSeconds * 1000 }
             : undefined;

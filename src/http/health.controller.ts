@@ -55,6 +55,7 @@ export class HealthController implements OnApplicationShutdown {
   @ApiOperation({
     summary: 'Liveness: the process runs and its event loop answers',
     tags: ['operations'],
+    operationId: 'getLiveness',
     responses: {
       200: {
         schema: healthResponse,
@@ -76,6 +77,7 @@ export class HealthController implements OnApplicationShutdown {
   @ApiOperation({
     summary: 'Readiness: database, event store, NATS (when configured), models and projection lag',
     tags: ['operations'],
+    operationId: 'getReadiness',
     responses: {
       200: { schema: healthResponse },
       503: problemResponse('Not ready; `checks` holds each check'),

@@ -6,6 +6,7 @@ import { beforeScrape, metrics } from '../observability/metrics.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionsModule } from '../projections/projections.module.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ContentTypeGuard } from './content-type.guard.js';
 import { MetricsController } from './metrics.controller.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
 import { OpenApiDocumentService } from './openapi/openapi-document.service.js';
@@ -17,6 +18,8 @@ import { OpenApiDocumentService } from './openapi/openapi-document.service.js';
   providers: [
     OpenApiDocumentService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },
+    // after the key check: an unauthenticated caller learns nothing about a route's body
+    { provide: APP_GUARD, useClass: ContentTypeGuard },
     // No global interceptor: with none, Nest calls handlers without building an rxjs pipeline per request. The
     // request timeout is a pair of Fastify hooks (handler-timeout.ts); ResponseValidationInterceptor is added by
     // createApp in tests only.

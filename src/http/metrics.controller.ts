@@ -13,6 +13,7 @@ export class MetricsController {
     summary: 'Prometheus metrics',
     description: 'Prometheus text exposition format. Metric names and their meaning: docs/metrics.md.',
     tags: ['operations'],
+    operationId: 'getMetrics',
     responses: {
       200: {
         description: 'Metrics in the Prometheus text format',

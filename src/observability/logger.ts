@@ -16,6 +16,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: SERVICE_NAME },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Fastify's `request completed` line with the route pattern (bounded, unlike the URL): the log shipper keeps
+      // it beside correlation_id (deploy/alloy/config.alloy).
+      serializers: { res: responseFields },
       mixin(merge, _level, logger) {
         const context = currentCorrelation();
         if (!context || 'correlation_id' in merge) return {};
@@ -32,6 +35,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
     destination,
   );
+}
+
+function responseFields(reply: { statusCode?: number; request?: { routeOptions?: { url?: string } } }) {
+  return { statusCode: reply.statusCode, route: reply.request?.routeOptions?.url ?? 'unmatched' };
 }
 
 /** Nest's logger interface over the same pino instance Fastify uses: one JSON log stream. */

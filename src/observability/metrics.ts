@@ -8,6 +8,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+// prom-client's nodejs_active_{handles,requests,resources}_total are gauges named like counters, which
+// `promtool check metrics` rejects. Each is the sum of the same gauge without `_total`, by type
+// (sum(nodejs_active_handles)), so dropping them loses nothing.
+for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
 
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -26,13 +30,19 @@ export const metrics = {
   }),
   protocolRequests: new Counter({
     name: 'protocol_requests_total',
-    help: 'Ingest requests per input protocol and outcome (ok | error)',
+    help: 'Ingest requests per input protocol and outcome (ok: at least one row accepted | rejected: every row quarantined | error: refused)',
+    labelNames: ['protocol', 'outcome'] as const,
+    registers: [registry],
+  }),
+  protocolRows: new Counter({
+    name: 'protocol_rows_total',
+    help: 'Ingest rows per input protocol and outcome (accepted | quarantined)',
     labelNames: ['protocol', 'outcome'] as const,
     registers: [registry],
   }),
   protocolLastSuccess: new Gauge({
     name: 'protocol_last_success_timestamp_seconds',
-    help: 'Unix time of the last successful ingest per input protocol',
+    help: 'Unix time of the last ingest per input protocol that accepted at least one row',
     labelNames: ['protocol'] as const,
     registers: [registry],
   }),
@@ -130,6 +140,9 @@ export const metrics = {
     registers: [registry],
   }),
 };
+
+// Both row outcomes exist from the first scrape: a feed that never had a row accepted reads 0, not "no data".
+for (const protocol of ['json', 'csv']) for (const outcome of ['accepted', 'quarantined']) metrics.protocolRows.inc({ protocol, outcome }, 0);
 
 type ScrapeHook = () => unknown;
 const scrapeHooks = new Set<ScrapeHook>();

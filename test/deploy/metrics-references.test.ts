@@ -23,6 +23,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 const ALERTS = 'deploy/prometheus/alerts.yml';
+
+/** A LogQL query: a stream selector `{…}` not attached to a metric name (PromQL writes `name{…}`). */
+const isLogQl = (expr: string) => /(^|[\s(,])\{/.test(expr);
 const DASHBOARD = 'deploy/grafana/dashboards/anomaly-platform.json';
 const DATASOURCES = 'deploy/grafana/provisioning/datasources/datasources.yml';
 
@@ -146,7 +149,8 @@ describe('deploy/ references only exported metrics', () => {
   it(`dashboard ${DASHBOARD}`, async () => {
     const dashboard = JSON.parse(read(DASHBOARD)) as unknown;
     const queries = dashboardQueries(dashboard);
-    const prom = queries.filter((q) => q.expr !== undefined) as { source: string; expr: string; datasourceUid?: string }[];
+    // LogQL (the Logs row) is checked against the log shipper by test/deploy/log-references.test.ts
+    const prom = queries.filter((q) => q.expr !== undefined && !isLogQl(q.expr)) as { source: string; expr: string; datasourceUid?: string }[];
     expect(prom.length).toBeGreaterThanOrEqual(10);
     // Every target is either PromQL or SQL; none is empty.
     for (const q of queries) {
@@ -160,7 +164,7 @@ describe('deploy/ references only exported metrics', () => {
 
   it('the dashboard covers the panels the issue asks for', () => {
     const queries = dashboardQueries(JSON.parse(read(DASHBOARD)) as unknown);
-    const names = new Set(queries.flatMap((q) => (q.expr ? metricNames(q.expr) : [])));
+    const names = new Set(queries.flatMap((q) => (q.expr && !isLogQl(q.expr) ? metricNames(q.expr) : [])));
     for (const metric of [
       'readings_accepted_total', // ingestion rate
       'invalid_rows_total', // invalid rows
@@ -185,11 +189,22 @@ describe('deploy/ references only exported metrics', () => {
       const t = /^\s*type:\s*(\S+)/.exec(line);
       if (t && uid) provisioned.set(uid, t[1]);
     }
-    expect([...provisioned.values()].sort()).toEqual(['grafana-postgresql-datasource', 'prometheus']);
+    expect([...provisioned.values()].sort()).toEqual(['grafana-postgresql-datasource', 'loki', 'prometheus']);
     for (const q of dashboardQueries(JSON.parse(read(DASHBOARD)) as unknown)) {
       const type = q.datasourceUid ? provisioned.get(q.datasourceUid) : undefined;
-      const expected = q.expr !== undefined ? 'prometheus' : 'grafana-postgresql-datasource';
+      const expected = q.expr === undefined ? 'grafana-postgresql-datasource' : isLogQl(q.expr) ? 'loki' : 'prometheus';
       expect({ source: q.source, type }).toEqual({ source: q.source, type: expected });
     }
+  });
+});
+
+describe('docs/metrics.md queries', () => {
+  it('the documented ratios are the ones promtool evaluates in alerts.test.yml (so "0, not no data" is tested)', () => {
+    const docs = read('docs/metrics.md');
+    const tested = read('deploy/prometheus/alerts.test.yml');
+    const ratios = [...docs.matchAll(/`([^`]*(?:5\.\.|outcome="quarantined"\}\[5m\])[^`]*)`/g)].map((m) => m[1]!);
+    expect(ratios.length).toBeGreaterThanOrEqual(2);
+    expect(ratios.filter((q) => !tested.includes(`expr: '${q}'`))).toEqual([]);
+    expect(unknownMetrics(ratios.map((expr) => ({ source: 'docs/metrics.md', expr })), new Set(['http_request_duration_seconds_count', 'protocol_rows_total']))).toEqual([]);
   });
 });

@@ -113,6 +113,19 @@ describe.each(EVENT_LOG_BACKENDS)('events export / verify (%s)', (backend) => {
     expect(report.problems.join('\n')).toMatch(/manifest: count 12, file has 11 events/);
   });
 
+  it('says the bytes changed, not "no chain field", when an untouched export is re-serialised', async () => {
+    // As a JSON tool would write it back: same values, the chain field first.
+    const report = await tampered('reserialised.ndjson', (l) => l.map((line) => {
+      const { chain, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify({ chain, ...rest });
+    }));
+    expect(report.ok).toBe(false);
+    expect(report.problems.join('\n')).not.toMatch(/no chain field/);
+    expect(report.problems[0]).toBe(
+      'line 1: the line is not byte for byte as exported (re-serialised or edited: it has a chain field, but the chain covers the exact bytes the export wrote); verify the original file',
+    );
+  });
+
   it('fails on reordered events', async () => {
     const report = await tampered('swapped.ndjson', (l) => [l[0]!, l[2]!, l[1]!, ...l.slice(3)]);
     expect(report.ok).toBe(false);

@@ -48,6 +48,8 @@ describe('correlation id from the HTTP request to events and log lines', () => {
 
     const lines = logs.lines().filter((l) => l.correlation_id === id);
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+    // the fields the log shipper keeps (deploy/alloy/config.alloy): level, correlation_id, res.route, res.statusCode
+    expect(lines.find((l) => l.msg === 'request completed')).toMatchObject({ level: 'info', res: { statusCode: 200, route: '/api/v1/ingest' } });
     for (const l of lines) {
       expect(l).toMatchObject({ service: 'anomaly-platform', level: expect.any(String), time: expect.any(String), request_id: expect.any(String) });
     }

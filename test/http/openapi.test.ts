@@ -69,6 +69,33 @@ describe('OpenAPI document', () => {
       }
   });
 
+  it('names what generated clients see: an operationId per operation, described tags, named schemas, a licence', () => {
+    const full = doc as Doc & {
+      info: { license?: { name: string } };
+      tags: { name: string; description?: string }[];
+      components: { schemas: Record<string, unknown> };
+    };
+    const ops = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, op]) => ({ where: `${method} ${path}`, id: (op as { operationId?: string }).operationId })),
+    );
+    expect(ops.filter((o) => !o.id || !/^[a-z][A-Za-z0-9]*$/.test(o.id)).map((o) => o.where)).toEqual([]);
+    expect(new Set(ops.map((o) => o.id)).size).toBe(ops.length);
+    expect(full.tags.filter((t) => !t.description).map((t) => t.name)).toEqual([]);
+    expect(full.info.license?.name).toBeTruthy();
+    // zod-openapi names a reused schema without an id `__schemaN`: every component must have a real name.
+    expect(Object.keys(full.components.schemas).filter((n) => !/^[A-Z][A-Za-z0-9]*$/.test(n))).toEqual([]);
+    expect(Object.keys(full.components.schemas)).toEqual(expect.arrayContaining(['ReadingRow', 'Problem', 'CorrelationId', 'SystemId']));
+  });
+
+  it('refuses to build a document when an operation has no operationId', () => {
+    const service = app.get(OpenApiDocumentService);
+    const routes = service.routes();
+    const broken = routes.map((r) => (r.spec && r.path === '/api/v1/ingest' ? { ...r, spec: { ...r.spec, operationId: undefined } } : r));
+    const fresh = Object.create(OpenApiDocumentService.prototype) as OpenApiDocumentService;
+    Object.assign(fresh, { routes: () => broken });
+    expect(() => fresh.document()).toThrow('POST /api/v1/ingest: @ApiOperation needs an operationId');
+  });
+
   it('has only examples that validate against their zod schema', () => {
     const routes = app.get(OpenApiDocumentService).routes().filter((r) => r.spec);
     let checked = 0;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { problemTypes } from '../../src/http/problem.js';
-import { createTestStorage, startTestApp, type TestStorage } from '../support/test-app.js';
+import { createTestStorage, settle, startTestApp, type TestStorage } from '../support/test-app.js';
 import { listen, type HttpResponse } from './http-test-client.js';
 
 const row = (i: number) => ({ system_id: 'p-rig', equipment_id: 'e1', sensor_id: 'PS1', ts: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(), v: i });
@@ -47,6 +47,45 @@ describe('problem+json for every error the HTTP layer produces', () => {
   it('415 for an unsupported content type, naming the header', async () => {
     const body = expectProblem(await post('a=b', 'application/x-www-form-urlencoded'), 'unsupportedMediaType');
     expect(body.errors?.[0]?.field ?? 'Content-Type').toBe('Content-Type');
+  });
+
+  it('415 naming Content-Type on every route with a body, not a 400 about the parsed text', async () => {
+    const detect = (type: string) => http('/api/v1/detect', { method: 'POST', headers: { 'content-type': type }, body: '{"values":{}}' });
+    for (const type of ['text/plain', 'text/csv']) {
+      const body = expectProblem(await detect(type), 'unsupportedMediaType');
+      expect(body.errors).toEqual([{ field: 'Content-Type', message: `must be application/json, got ${type}` }]);
+    }
+    const analyze = await http('/api/v1/systems/p-rig/analyze', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(expectProblem(analyze, 'unsupportedMediaType').errors[0].field).toBe('Content-Type');
+  });
+
+  it('says what a field must be, never zod\'s raw text', async () => {
+    const q = expectProblem(await http('/api/v1/quarantine?limit=abc'), 'validation');
+    expect(q.errors).toEqual([{ field: 'limit', message: 'must be a number' }]);
+    const low = expectProblem(await http('/api/v1/quarantine?limit=0'), 'validation');
+    expect(low.errors).toEqual([{ field: 'limit', message: 'must be at least 1' }]);
+    const detect = expectProblem(await http('/api/v1/detect', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"abc"' }), 'validation');
+    expect(detect.errors).toEqual([{ field: 'body', message: 'must be an object' }]);
+    const trend = expectProblem(await http('/api/v1/systems/p-rig/anomaly-trend?from=yesterday&bucket=1w'), 'validation');
+    for (const e of trend.errors) expect(e.message).not.toMatch(/^(Invalid|Too (small|big))|expected .*received/);
+  });
+
+  it('one rule for an unknown system on every route under /api/v1/systems/{id}: 404 naming id (docs/errors.md)', async () => {
+    const reads = ['readings', 'anomalies', 'anomaly-trend', 'health', 'events'];
+    for (const route of reads) {
+      const body = expectProblem(await http(`/api/v1/systems/nowhere-9/${route}`), 'notFound');
+      expect([route, body.errors]).toEqual([route, [{ field: 'id', message: 'is not a known system (GET /api/v1/systems lists them)' }]]);
+    }
+    const analyze = await http('/api/v1/systems/nowhere-9/analyze', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '2024-01-01T00:00:00Z', to: '2024-01-01T01:00:00Z', mode: 'sync' }),
+    });
+    expect([analyze.status, analyze.json().errors?.[0]?.field]).toEqual([404, 'id']);
+    // A system with an accepted reading is known: the same routes answer 200.
+    expect((await post(JSON.stringify([{ ...row(1), system_id: 'known-9' }]))).status).toBe(200);
+    await settle(app);
+    for (const route of ['readings', 'anomalies', 'anomaly-trend', 'events']) expect([route, (await http(`/api/v1/systems/known-9/${route}`)).status]).toEqual([route, 200]);
   });
 
   it('400 for malformed JSON and for a body that is not a batch, naming the field', async () => {

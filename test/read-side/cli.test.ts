@@ -81,4 +81,12 @@ describe('projections and models CLI on postgres', () => {
     expect(after[after.length - 1]).toMatchObject({ previousVersion: before[before.length - 1]!.modelVersion, reason: 'test' });
     await expect(run(modelsCommand(), ['promote', 'no-such-version'])).rejects.toThrow(/not in the registry/);
   });
+
+  it('compare fails, like reproject, when a version does not exist (no table, no exit 0)', async () => {
+    const { versions } = await registeredVersions('models');
+    await expect(run(modelsCommand(), ['compare', '--base', versions[0]!, '--candidate', 'no-such-version'])).rejects.toThrow(
+      /model version no-such-version is not in the registry and has no recorded windows/,
+    );
+    expect(out.join('\n')).not.toMatch(/compare base/);
+  });
 });

@@ -31,6 +31,9 @@ export class AnalyzeSystemCommand {
   ) {}
 }
 
+/** The states of an analysis (one name in the document, shared by three schemas). */
+export const analysisState = z.enum(['requested', 'running', 'completed', 'failed']).meta({ id: 'AnalysisState' });
+
 export const anomalyItem = z.object({
   event_id: z.uuid(),
   system_id: z.string(),
@@ -43,7 +46,7 @@ export const anomalyItem = z.object({
   components: z.record(z.string(), z.object({ condition: z.number(), degraded: z.boolean(), probability: z.number() })),
   confidence: z.number(),
   model_version: z.string(),
-});
+}).meta({ id: 'Anomaly' });
 export type AnomalyItem = z.infer<typeof anomalyItem>;
 
 export const analysisStatus = z.object({
@@ -53,14 +56,14 @@ export const analysisStatus = z.object({
   to: z.string(),
   mode: z.enum(['sync', 'async']),
   model_version: z.string(),
-  status: z.enum(['requested', 'running', 'completed', 'failed']),
+  status: analysisState,
   progress: z.number().min(0).max(1).meta({ description: 'Windows scored / windows in the range' }),
   attempts: z.number().int(),
   counts: z.object({ windows: z.number().int().nullable(), anomalies: z.number().int().nullable(), already_recorded: z.number().int().nullable() }),
   error: z.string().nullable(),
   requested_at: z.string(),
   updated_at: z.string(),
-});
+}).meta({ id: 'Analysis' });
 export type AnalysisStatus = z.infer<typeof analysisStatus>;
 
 export const syncAnalysisResult = z.object({
@@ -74,13 +77,13 @@ export const syncAnalysisResult = z.object({
   }),
   duration_ms: z.number(),
   anomalies: z.array(anomalyItem),
-});
+}).meta({ id: 'AnalysisResult' });
 
 export const asyncAnalysisAccepted = z.object({
   analysis_id: z.uuid(),
-  status: z.enum(['requested', 'running', 'completed', 'failed']),
+  status: analysisState,
   status_url: z.string(),
-});
+}).meta({ id: 'AnalysisAccepted' });
 
 export type AnalyzeOutcome =
   | { kind: 'sync'; body: z.infer<typeof syncAnalysisResult> }

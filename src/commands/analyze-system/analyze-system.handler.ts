@@ -15,6 +15,7 @@ import { ANALYSIS_QUEUE, type AnalysisJobData } from './analysis-job.js';
 import { AnalysisRunner } from './analysis-runner.js';
 import { AnalyzeSystemCommand, type AnalyzeOutcome } from './analyze-system.command.js';
 import { analysisIdFor, analysisRequested } from './decide-analysis.js';
+import { requireKnownSystem } from '../../queries/known-system.js';
 
 /**
  * Records AnalysisRequested in `analysis-{id}`, then either scores the range now (sync) or puts the job on
@@ -40,6 +41,7 @@ export class AnalyzeSystemHandler implements ICommandHandler<AnalyzeSystemComman
         { field: 'model_version', message: `only ${scorer.version} is loaded by this service` },
       ]);
     }
+    await requireKnownSystem(this.database, systemId);
     const analysisId = analysisIdFor(context.actor, idempotencyKey, randomUUID);
     const data: AnalysisRequestedData = { analysisId, systemId, from: body.from, to: body.to, mode: body.mode, modelVersion };
     const requested = analysisRequested(data, { correlationId: context.correlationId, actor: context.actor });

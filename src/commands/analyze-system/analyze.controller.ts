@@ -12,6 +12,7 @@ import { requestContext } from '../../http/request-context.js';
 import { analysisStatusExample } from '../../queries/analyses/analyses.controller.js';
 import { GetAnalysisQuery } from '../../queries/analyses/get-analysis.query.js';
 import { systemIdParam } from '../../queries/system-id.param.js';
+import { unknownSystemResponse } from '../../queries/known-system.js';
 import {
   analysisStatus,
   AnalyzeSystemCommand,
@@ -39,10 +40,12 @@ export class AnalyzeController {
     description:
       'Records AnalysisRequested. sync (<= 24 h): scores now and answers with counts and the anomalies found. async: 202 with analysis_id and a status URL (Location); the job runs on the work queue with retries. Anomalies the inference saga already recorded are never duplicated (same deterministic ids). Rate-limited per API key (RATE_LIMIT_ANALYZE_PER_MINUTE). A retry with the same Idempotency-Key returns the same analysis.',
     tags: ['analyses'],
+    operationId: 'analyzeSystem',
     params: z.object({ id: systemIdParam }),
     headers: z.object({ 'idempotency-key': z.string().max(200).optional().meta({ description: 'Same key = same analysis (de-duplicated)' }) }),
     body: analyzeBody,
     responses: {
+      404: unknownSystemResponse,
       200: {
         description: 'sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status)',
         schema: z.union([syncAnalysisResult, analysisStatus]),

@@ -4,12 +4,14 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { AppConfig } from '../../config/config.schema.js';
 import type { Database } from '../../database/database.js';
 import type { EventStore } from '../../event-store/event-store.js';
+import type { DetectorHolder } from '../../inference/inference-saga.module.js';
+import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { metrics } from '../../observability/metrics.js';
 import { batchIdFor, decideIngest } from './decide-ingest.js';
 import { IdempotencyConflictError } from './idempotency-conflict.error.js';
 import { IngestReadingsCommand, type IngestOutcome, type IngestResult } from './ingest-readings.command.js';
-import { parseBatch } from './parse-batch.js';
+import { parseBatch, type SensorRanges } from './parse-batch.js';
 
 const SCOPE = 'ingest';
 
@@ -19,7 +21,21 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DATABASE) private readonly database: Database,
     @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(ANOMALY_DETECTOR) private readonly detector: DetectorHolder,
   ) {}
+
+  private rangesOf: { sensors: unknown; ranges: SensorRanges } | undefined;
+
+  /** The loaded model version's sensor ranges (detect rejects the same values); rebuilt only when it changes. */
+  private ranges(): SensorRanges {
+    const sensors = this.detector.scorer?.sensors;
+    if (this.rangesOf && this.rangesOf.sensors === sensors) return this.rangesOf.ranges;
+    const ranges = new Map<string, { min: number; max: number; unit: string }>();
+    for (const s of (sensors ?? []) as readonly { id: string; min?: number; max?: number; unit?: string }[])
+      if (typeof s.min === 'number' && typeof s.max === 'number') ranges.set(s.id, { min: s.min, max: s.max, unit: s.unit ?? '' });
+    this.rangesOf = { sensors, ranges };
+    return ranges;
+  }
 
   async execute(command: IngestReadingsCommand): Promise<IngestOutcome> {
     const { source, body, context, idempotencyKey } = command;
@@ -37,12 +53,14 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
       }
     }
 
-    const batch = parseBatch(source, body, this.config.INGEST_MAX_ROWS);
+    const batch = parseBatch(source, body, this.config.INGEST_MAX_ROWS, this.ranges());
     const batchId = batchIdFor(context.actor, idempotencyKey, randomUUID);
     const appends = decideIngest(batch, {
       batchId,
       source,
       correlationId: context.correlationId,
+      // The batch id names this ingest command (stable under an Idempotency-Key retry): the events' cause.
+      causationId: batchId,
       actor: context.actor,
       occurredAt: new Date().toISOString(),
     });
@@ -63,6 +81,8 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
         .execute();
     }
     metrics.readingsAccepted.inc({ protocol: source }, batch.valid.length);
+    metrics.protocolRows.inc({ protocol: source, outcome: 'accepted' }, batch.valid.length);
+    metrics.protocolRows.inc({ protocol: source, outcome: 'quarantined' }, batch.rejected.length);
     for (const r of batch.rejected) for (const e of r.errors.slice(0, 1)) metrics.invalidRows.inc({ reason: reasonLabel(e.field) });
     return { result, replayed: false };
   }

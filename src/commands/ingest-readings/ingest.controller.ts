@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireScope } from '../../http/auth/require-scope.decorator.js';
 import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
-import { ingestCsvBody, ingestHeaders, ingestJsonBody, ingestResult } from '../../http/openapi/ingest.schemas.js';
+import { ingestCsvBody, ingestHeaders, ingestJsonBody, ingestResult, QUARANTINE_RULES } from '../../http/openapi/ingest.schemas.js';
 import { problemResponse } from '../../http/openapi/problem.schema.js';
 import { ProblemError } from '../../http/problem.js';
 import { RateLimit } from '../../http/rate-limit.js';
@@ -23,13 +23,24 @@ export class IngestController {
   @RateLimit('ingest')
   @ApiOperation({
     summary: 'Ingest a batch of sensor readings (JSON or CSV)',
-    description: 'Valid rows become ReadingsIngested events; invalid rows are quarantined (ReadingsQuarantined) with a reason per row and field.',
+    description:
+      'Valid rows become ReadingsIngested events; invalid rows are quarantined (ReadingsQuarantined) with a reason per row and field, ' +
+      'and the request still succeeds (200). Only a body that is not a batch at all is refused (400). The quarantine rules:\n' +
+      QUARANTINE_RULES.map((r) => `- ${r}`).join('\n'),
     tags: ['ingest'],
+    operationId: 'ingestReadings',
     headers: ingestHeaders,
     body: {
       content: { 'application/json': ingestJsonBody, 'text/csv': ingestCsvBody },
       examples: {
-        'application/json': { rows: [{ system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS1', ts: '2024-05-01T10:00:00Z', v: 151.25, unit: 'bar' }] },
+        'application/json': {
+          rows: [{ system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS1', ts: '2024-05-01T10:00:00Z', v: 151.25, unit: 'bar' }],
+          // the second row breaks the rule for v: it is quarantined and the answer lists it (200, quarantined: 1)
+          oneQuarantined: [
+            { system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS1', ts: '2024-05-01T10:00:00Z', v: 151.2, unit: 'bar' },
+            { system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS2', ts: '2024-05-01T10:00:00Z', v: 'abc' },
+          ],
+        },
         'text/csv': { rows: 'system_id,equipment_id,sensor_id,ts,v,unit\nrig-1,press-7,PS1,2024-05-01T10:00:00Z,151.25,bar\n' },
       },
     },
@@ -61,8 +72,11 @@ export class IngestController {
       const outcome = await this.commands.execute<IngestReadingsCommand, IngestOutcome>(
         new IngestReadingsCommand(source, request.body, requestContext(request), idempotencyKey),
       );
-      metrics.protocolRequests.inc({ protocol: source, outcome: 'ok' });
-      metrics.protocolLastSuccess.set({ protocol: source }, Date.now() / 1000);
+      // A batch whose every row was quarantined was read, but the feed is not healthy: not a success.
+      if (outcome.result.accepted > 0) {
+        metrics.protocolRequests.inc({ protocol: source, outcome: 'ok' });
+        metrics.protocolLastSuccess.set({ protocol: source }, Date.now() / 1000);
+      } else metrics.protocolRequests.inc({ protocol: source, outcome: 'rejected' });
       if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
       return outcome.result;
     } catch (error) {

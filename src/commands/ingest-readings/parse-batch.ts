@@ -39,18 +39,31 @@ export class BatchTooLargeError extends Error {
   }
 }
 
-function validate(rows: { row: number; input: unknown; raw: unknown }[]): ParsedBatch {
+/** Physical range per known sensor id (the active model version's profile, the same ranges detect enforces). */
+export type SensorRanges = ReadonlyMap<string, { min: number; max: number; unit: string }>;
+
+const NO_RANGES: SensorRanges = new Map();
+
+function validate(rows: { row: number; input: unknown; raw: unknown }[], ranges: SensorRanges): ParsedBatch {
   const valid: ValidRow[] = [];
   const rejected: RejectedRow[] = [];
   const precheck = new RowPrecheck();
+  const accept = (reading: ReadingRow, row: number, raw: unknown) => {
+    const range = ranges.get(reading.sensor_id);
+    // A sensor without a known range keeps the plain rule (any finite number): new sensors must not be lost.
+    if (range && !(reading.v >= range.min && reading.v <= range.max)) {
+      const message = `must be between ${range.min} and ${range.max} ${range.unit} for sensor ${reading.sensor_id}`;
+      rejected.push({ row, raw, systemId: reading.system_id, errors: [{ field: 'v', message }] });
+    } else valid.push({ ...reading, row });
+  };
   for (const { row, input, raw } of rows) {
     const plain = precheck.accept(input);
     if (plain) {
-      valid.push({ ...plain, row });
+      accept(plain, row, raw);
       continue;
     }
     const result = readingRowSchema.safeParse(input);
-    if (result.success) valid.push({ ...result.data, row });
+    if (result.success) accept(result.data, row, raw);
     else
       rejected.push({
         row,
@@ -73,7 +86,7 @@ function usableSystemId(input: unknown, issues: { path: PropertyKey[] }[]): stri
 }
 
 /** JSON: an array of rows, or `{ "readings": [rows] }`. */
-export function parseJsonBatch(body: unknown, maxRows: number): ParsedBatch {
+export function parseJsonBatch(body: unknown, maxRows: number, ranges: SensorRanges = NO_RANGES): ParsedBatch {
   const rows = Array.isArray(body)
     ? body
     : body && typeof body === 'object' && Array.isArray((body as { readings?: unknown }).readings)
@@ -82,13 +95,13 @@ export function parseJsonBatch(body: unknown, maxRows: number): ParsedBatch {
   if (!rows) throw new BatchFormatError('must be a JSON array of readings or an object {"readings": [...]}');
   if (rows.length === 0) throw new BatchFormatError('contains no readings', 'readings');
   if (rows.length > maxRows) throw new BatchTooLargeError(rows.length, maxRows);
-  return validate(rows.map((input, i) => ({ row: i + 1, input, raw: input })));
+  return validate(rows.map((input, i) => ({ row: i + 1, input, raw: input })), ranges);
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** CSV with a header row naming the columns. Cells are strings: `v` must look like a number, `meta` like a JSON object. */
-export function parseCsvBatch(text: string, maxRows: number): ParsedBatch {
+export function parseCsvBatch(text: string, maxRows: number, ranges: SensorRanges = NO_RANGES): ParsedBatch {
   const skipped: RejectedRow[] = [];
   let records: { record: string[]; raw?: string }[];
   try {
@@ -111,7 +124,7 @@ export function parseCsvBatch(text: string, maxRows: number): ParsedBatch {
   if (!header) throw new BatchFormatError('has no header row');
   const columns = header.record.map((c) => c.trim());
   if (!columns.some((c) => (READING_FIELDS as string[]).includes(c))) {
-    throw new BatchFormatError(`header row names none of the columns ${READING_FIELDS.join(', ')}`, 'header');
+    throw new BatchFormatError(`names none of the columns ${READING_FIELDS.join(', ')}`, 'header');
   }
   if (data.length + skipped.length === 0) throw new BatchFormatError('contains no data rows');
   if (data.length + skipped.length > maxRows) throw new BatchTooLargeError(data.length + skipped.length, maxRows);
@@ -140,13 +153,13 @@ export function parseCsvBatch(text: string, maxRows: number): ParsedBatch {
       } else input[column] = cell;
     });
     if (cellErrors.length) {
-      const checked = validate([{ row, input, raw }]).rejected[0];
+      const checked = validate([{ row, input, raw }], ranges).rejected[0];
       shapeErrors.push({ row, raw, systemId: checked?.systemId, errors: [...cellErrors, ...(checked?.errors ?? [])] });
       return;
     }
     rows.push({ row, input, raw });
   });
-  const result = validate(rows);
+  const result = validate(rows, ranges);
   // Records csv-parse could not read get row numbers after the readable ones: it does not say where they were.
   skipped.forEach((s, i) => (s.row = data.length + i + 1));
   result.rejected.push(...shapeErrors, ...skipped);
@@ -154,12 +167,12 @@ export function parseCsvBatch(text: string, maxRows: number): ParsedBatch {
   return result;
 }
 
-export function parseBatch(source: IngestSource, body: unknown, maxRows: number): ParsedBatch {
+export function parseBatch(source: IngestSource, body: unknown, maxRows: number, ranges: SensorRanges = NO_RANGES): ParsedBatch {
   let batch: ParsedBatch;
   if (source === 'csv') {
     if (typeof body !== 'string') throw new BatchFormatError('must be text/csv');
-    batch = parseCsvBatch(body, maxRows);
-  } else batch = parseJsonBatch(body, maxRows);
+    batch = parseCsvBatch(body, maxRows, ranges);
+  } else batch = parseJsonBatch(body, maxRows, ranges);
   // Quarantined input is kept as sent, except what PostgreSQL cannot store (storable-text.ts).
   for (const r of batch.rejected) {
     r.raw = storableValue(r.raw);

@@ -3,13 +3,34 @@ import { readingRowSchema } from '../../commands/ingest-readings/reading-row.sch
 
 /**
  * Ingest's documented contract. The body is parsed row by row (src/commands/ingest-readings/parse-batch.ts,
- * with the same readingRowSchema): rows that fail are quarantined with reasons, not rejected as a whole.
+ * with readingRowSchema): a row that breaks a rule is quarantined with reasons, not rejected, so the request
+ * schema must accept any row-shaped object. A valid row is a `ReadingRow`; the rules are the quarantine rules.
  */
-export const readingRow = readingRowSchema.meta({ id: 'ReadingRow', description: 'One sensor value (long format)' });
+export const readingRow = readingRowSchema.meta({ id: 'ReadingRow', description: 'One sensor value (long format), as it is stored' });
+
+/** The quarantine rules, one per field, as documented for clients (the schema's messages say the same). */
+export const QUARANTINE_RULES = [
+  '`system_id`, `equipment_id`, `sensor_id`: required; 1-128 letters, digits and `. _ : -`, starting with a letter or digit',
+  '`ts`: required; ISO-8601 date-time with a zone (`Z` or `±hh:mm`), a real calendar date between 1970 and 2200',
+  "`v`: required; a finite number; for a sensor of the loaded model's profile, within its physical range (e.g. PS1 -1 to 221 bar)",
+  '`unit`: optional; at most 32 characters',
+  '`meta`: optional; a JSON object of at most 4 KiB',
+  'no other field',
+];
+
+export const ingestRow = z
+  .union([readingRow, z.looseObject({})])
+  .meta({
+    id: 'IngestRow',
+    description:
+      'A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object is accepted too and ' +
+      'quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:\n' +
+      QUARANTINE_RULES.map((r) => `- ${r}`).join('\n'),
+  });
 
 export const ingestJsonBody = z
-  .union([z.array(readingRow).min(1), z.object({ readings: z.array(readingRow).min(1) })])
-  .meta({ id: 'IngestJsonBody', description: 'An array of readings, or {"readings": [...]}' });
+  .union([z.array(ingestRow).min(1), z.object({ readings: z.array(ingestRow).min(1) })])
+  .meta({ id: 'IngestJsonBody', description: 'An array of rows, or {"readings": [...]}' });
 
 export const ingestCsvBody = z
   .string()

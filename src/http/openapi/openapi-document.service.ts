@@ -29,6 +29,17 @@ const METHODS: Partial<Record<RequestMethod, string>> = {
   [RequestMethod.HEAD]: 'head',
 };
 
+/** Every tag an operation may use, with its description (an unknown tag fails the document: see `document()`). */
+export const API_TAGS: Record<string, string> = {
+  ingest: 'Sensor readings in (JSON or CSV batches) and the rows that were quarantined',
+  detect: 'One-off scoring of a sample or a window; nothing is recorded',
+  systems: 'What is known per system: equipment, readings, health and the anomaly trend',
+  anomalies: 'Windows the ensemble flagged, newest first',
+  analyses: 'Re-scoring a time range of a system, synchronously or as a job',
+  audit: 'The raw event history of a system with its metadata',
+  operations: 'Liveness, readiness, metrics and this document',
+};
+
 /** Default scope of a route without @RequireScope (fail closed); mirrored by ApiKeyGuard. */
 export function defaultScope(method: string): Scope {
   return method === 'get' || method === 'head' ? 'read' : 'admin';
@@ -91,8 +102,16 @@ export class OpenApiDocumentService {
   document(): ReturnType<typeof createDocument> {
     if (this.cached) return this.cached;
     const paths: ZodOpenApiPathsObject = {};
+    const operationIds = new Set<string>();
     for (const route of this.routes()) {
       if (!route.spec) continue;
+      // Generated clients name their methods after operationId and group them by tag: both are required.
+      const where = `${route.method.toUpperCase()} ${route.path}`;
+      const id = route.spec.operationId;
+      if (!id || !/^[a-z][A-Za-z0-9]*$/.test(id)) throw new Error(`${where}: @ApiOperation needs an operationId (camelCase verb+noun)`);
+      if (operationIds.has(id)) throw new Error(`${where}: operationId ${id} is used twice`);
+      operationIds.add(id);
+      for (const tag of route.spec.tags) if (!(tag in API_TAGS)) throw new Error(`${where}: tag ${tag} is not in API_TAGS`);
       const item = (paths[route.path] ??= {});
       (item as Record<string, ZodOpenApiOperationObject>)[route.method] = toOperation(route);
     }
@@ -106,9 +125,11 @@ export class OpenApiDocumentService {
             'Event-sourced anomaly detection for industrial equipment. Errors are RFC 9457 application/problem+json ' +
             '(types in docs/errors.md). Send `Authorization: Bearer <key>` or `X-API-Key: <key>`; each operation names ' +
             'its scope in `x-required-scope`. Send `X-Correlation-Id` to follow a request through events and logs.',
+          // package.json says UNLICENSED: the API and its code are proprietary.
+          license: { name: 'Proprietary (UNLICENSED): all rights reserved', identifier: 'LicenseRef-Proprietary' },
         },
         servers: [{ url: '/' }],
-        tags: [...new Set(this.routes().flatMap((r) => r.spec?.tags ?? []))].sort().map((name) => ({ name })),
+        tags: [...new Set(this.routes().flatMap((r) => r.spec?.tags ?? []))].sort().map((name) => ({ name, description: API_TAGS[name] })),
         paths,
         components: {
           securitySchemes: {
@@ -117,7 +138,9 @@ export class OpenApiDocumentService {
           },
         },
       },
-      { reused: 'ref' },
+      // Only schemas named with .meta({ id }) become components; anonymous ones are inlined, so no `__schemaN`
+      // names reach generated clients (test/http/openapi.test.ts checks both).
+      { reused: 'inline' },
     );
     return this.cached;
   }

@@ -14,6 +14,7 @@ export class OpenApiController {
     summary: 'This OpenAPI 3.1 document',
     description: 'Generated at start-up from the zod schemas that validate each route. Interactive docs: /docs.',
     tags: ['operations'],
+    operationId: 'getOpenApiDocument',
     responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.object({ openapi: z.string() }).catchall(z.unknown()) } },
   })
   document() {

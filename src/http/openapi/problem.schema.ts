@@ -28,7 +28,7 @@ export const correlationIdHeader = z
   .string()
   .max(128)
   .regex(/^[A-Za-z0-9._:-]{1,128}$/)
-  .meta({ description: 'Correlation id of the request: the one sent in X-Correlation-Id, else generated' });
+  .meta({ id: 'CorrelationId', description: 'Correlation id of the request: the one sent in X-Correlation-Id, else generated' });
 
 export const retryAfterHeader = z.string().meta({ description: 'Seconds until the rate-limit window resets' });
 

@@ -36,6 +36,7 @@ export class AnalysesController {
     summary: 'Status of an analysis',
     description: 'requested | running | completed | failed, with progress (windows scored / windows in range) and counts.',
     tags: ['analyses'],
+    operationId: 'getAnalysis',
     params: z.object({ id: analysisIdParam }),
     responses: { 200: { schema: analysisStatus, examples: { running: analysisStatusExample } }, 404: problemResponse('No analysis with this id') },
   })

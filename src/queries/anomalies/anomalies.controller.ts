@@ -6,6 +6,7 @@ import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
 import { anomaliesPage, GetAnomaliesQuery, getAnomaliesParams, type AnomaliesPage } from './get-anomalies.query.js';
+import { unknownSystemResponse } from '../known-system.js';
 
 const example: AnomaliesPage = {
   items: [
@@ -42,9 +43,10 @@ export class AnomaliesController {
     description:
       'Windows the ensemble flagged (AnomalyDetected from the inference saga or an analysis), keyset-paginated: pass next_cursor as cursor. Defaults to the active model version.',
     tags: ['anomalies'],
+    operationId: 'listAnomalies',
     params: z.object({ id: systemIdParam }),
     query: getAnomaliesParams,
-    responses: { 200: { schema: anomaliesPage, examples: { page: example } } },
+    responses: { 200: { schema: anomaliesPage, examples: { page: example } }, 404: unknownSystemResponse },
   })
   get(@Param('id') id: string, @Query() query: unknown) {
     return this.queries.execute(new GetAnomaliesQuery(parseRequest(systemIdParam, id, 'path'), parseRequest(getAnomaliesParams, query, 'query')));

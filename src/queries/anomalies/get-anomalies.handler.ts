@@ -7,6 +7,7 @@ import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { DATABASE } from '../../infrastructure/tokens.js';
 import { decodeCursor, encodeCursor } from './anomaly-cursor.js';
 import { GetAnomaliesQuery, type AnomaliesPage } from './get-anomalies.query.js';
+import { requireKnownSystem } from '../known-system.js';
 
 /** Recorded anomalies of one system, newest window first, keyset-paginated on (window_start desc, event_id). */
 @QueryHandler(GetAnomaliesQuery)
@@ -46,6 +47,8 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
       q = q.where((eb) => eb.or([eb('window_start', '<', w), eb.and([eb('window_start', '=', w), eb('event_id', '>', cursor.eventId)])]));
     }
     const rows = await q.orderBy('window_start', 'desc').orderBy('event_id', 'asc').limit(params.limit + 1).execute();
+    // an empty page is only an answer for a known system (known-system.ts)
+    if (rows.length === 0) await requireKnownSystem(this.database, systemId);
     const page = rows.slice(0, params.limit);
     const items = page.map((r) => ({
       event_id: r.event_id,

@@ -37,7 +37,7 @@ export type GetAnomaliesParams = z.infer<typeof getAnomaliesParams>;
 export const anomaliesPage = z.object({
   items: z.array(anomalyItem),
   next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next (older) page; null on the last page' }),
-});
+}).meta({ id: 'AnomaliesPage' });
 export type AnomaliesPage = z.infer<typeof anomaliesPage>;
 
 export class GetAnomaliesQuery {

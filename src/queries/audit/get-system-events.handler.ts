@@ -7,6 +7,7 @@ import { EVENT_COLUMNS, toRecorded, type EventRow } from '../../event-store/post
 import { categories, streams } from '../../events/streams.js';
 import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { encodeCursor, GetSystemEventsQuery, type AuditEvent } from './get-system-events.query.js';
+import { requireKnownSystem } from '../known-system.js';
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -43,6 +44,8 @@ export class GetSystemEventsHandler implements IQueryHandler<GetSystemEventsQuer
       this.store.adapter === 'eventstoredb'
         ? await this.viaPort(systemId, params.after, params.limit + 1, params.type)
         : await this.viaSql(systemId, params.after, params.limit + 1, params.type);
+    // an empty page is only an answer for a known system (known-system.ts)
+    if (events.length === 0) await requireKnownSystem(this.database, systemId);
     const page = events.slice(0, params.limit);
     return {
       items: page.map(toAuditEvent),

@@ -6,6 +6,7 @@ import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
 import { systemPathParams } from '../trend/anomaly-trend.controller.js';
 import { GetSystemEventsQuery, getSystemEventsParams, systemEventsResponse } from './get-system-events.query.js';
+import { unknownSystemResponse } from '../known-system.js';
 
 @Controller('api/v1/systems/:id/events')
 export class SystemEventsController {
@@ -17,9 +18,11 @@ export class SystemEventsController {
     summary: 'Audit history: the raw events of one system in global order',
     description: 'Streams readings-{id}, anomalies-{id} and analysis streams whose data names the system, with who/when/why metadata. Paginated by an opaque cursor.',
     tags: ['audit'],
+    operationId: 'listSystemEvents',
     params: systemPathParams,
     query: getSystemEventsParams,
     responses: {
+      404: unknownSystemResponse,
       200: {
         schema: systemEventsResponse,
         examples: {

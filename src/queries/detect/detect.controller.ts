@@ -24,6 +24,7 @@ export class DetectController {
   @ApiOperation({
     summary: 'Score one sample or one window with the active ensemble (nothing is recorded)',
     tags: ['detect'],
+    operationId: 'detectAnomalies',
     body: {
       content: { 'application/json': detectBody },
       examples: { 'application/json': { 'one sample': { equipment_id: 'rig-1', values: healthySample } } },

@@ -82,6 +82,13 @@ export function parseDetectBody(input: unknown): DetectBody {
   return isWellFormedDetectBody(input) ? input : parseRequest(detectBody, input, 'body');
 }
 
+const componentResult = componentResultSchema.meta({ id: 'ComponentResult' });
+
+/** Every component, spelled out (a record over an enum documents its keys as required but never defines them). */
+const componentResults = z
+  .object({ cooler: componentResult, valve: componentResult, pump: componentResult, accumulator: componentResult })
+  .meta({ id: 'ComponentResults' });
+
 export const detectResponse = z
   .object({
     is_anomaly: z.boolean(),
@@ -91,7 +98,7 @@ export const detectResponse = z
     model_version: z.string(),
     severity: z.enum(severities),
     mode: z.enum(['window', 'sample']),
-    components: z.record(z.enum(componentNames), componentResultSchema),
+    components: componentResults,
     votes: z.record(z.string(), z.object({ weight: z.number(), anomaly: z.boolean(), score: z.number() })),
   })
   .meta({ id: 'DetectResult' });

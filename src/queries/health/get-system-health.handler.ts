@@ -9,6 +9,7 @@ import '../../read-side/read-side.tables.js';
 import { HEALTH_CACHE } from '../../read-side/read-side.tokens.js';
 import type { HealthCache } from './health-cache.js';
 import { GetSystemHealthQuery, type EquipmentHealth, type HealthStatus, type SystemHealth } from './get-system-health.query.js';
+import { UNKNOWN_SYSTEM } from '../known-system.js';
 
 /** Ten 60-s duty cycles: an anomaly older than that relative to the newest reading no longer drives the status. */
 export const HEALTH_LOOKBACK_SECONDS = 600;
@@ -101,7 +102,8 @@ export class GetSystemHealthHandler implements IQueryHandler<GetSystemHealthQuer
 
   async execute({ systemId }: GetSystemHealthQuery): Promise<SystemHealth> {
     const { value } = await this.cache.getOrCompute(systemId, async () => (await computeSystemHealth(this.database, systemId)) ?? null);
-    if (!value) throw new ProblemError('notFound', `system ${systemId} has sent no readings`);
+    // the same rule and answer as every route under /api/v1/systems/{id} (known-system.ts): no equipment, no system
+    if (!value) throw new ProblemError('notFound', `no system ${systemId}`, [{ field: 'id', message: UNKNOWN_SYSTEM }]);
     return value;
   }
 }

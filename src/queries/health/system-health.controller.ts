@@ -7,6 +7,7 @@ import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
 import { systemPathParams } from '../trend/anomaly-trend.controller.js';
 import { GetSystemHealthQuery, systemHealthResponse } from './get-system-health.query.js';
+import { unknownSystemResponse } from '../known-system.js';
 
 const ok = { status: 'ok', condition: null, probability: null, anomaly_id: null, window_start: null, model_version: null } as const;
 
@@ -21,6 +22,7 @@ export class SystemHealthController {
     description:
       'From the newest live anomalies (windows ending at most lookback_seconds before the newest reading; dismissed ones ignored). Cached for HEALTH_CACHE_TTL_SECONDS; a newly projected anomaly of the system drops the entry.',
     tags: ['systems'],
+    operationId: 'getSystemHealth',
     params: systemPathParams,
     responses: {
       200: {
@@ -48,7 +50,7 @@ export class SystemHealthController {
           },
         },
       },
-      404: problemResponse('The system has sent no readings'),
+      404: unknownSystemResponse,
     },
   })
   get(@Param('id') id: string) {

@@ -15,6 +15,7 @@ export class QuarantineController {
   @ApiOperation({
     summary: 'Quarantined ingest rows with their reasons',
     tags: ['ingest'],
+    operationId: 'listQuarantinedRows',
     query: getQuarantineParams,
     responses: {
       200: {

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../database/database.js';
 import { DATABASE } from '../../infrastructure/tokens.js';
 import { GetReadingsQuery, type ReadingItem } from './get-readings.query.js';
+import { requireKnownSystem } from '../known-system.js';
 
 /** One item per value, unfolded from the per-sample rows of sensor_readings (migrations/0006). */
 @QueryHandler(GetReadingsQuery)
@@ -23,6 +24,8 @@ export class GetReadingsHandler implements IQueryHandler<GetReadingsQuery, { ite
       where ${sql.join(where, sql` and `)}
       order by r.ts, s.key, r.equipment_id
       limit ${params.limit}`.execute(this.database.db);
+    // an empty answer is only an answer for a known system (known-system.ts)
+    if (rows.length === 0) await requireKnownSystem(this.database, systemId);
     return {
       items: rows.map((r) => ({ ...r, v: Number(r.v), ts: new Date(r.ts).toISOString(), meta: r.meta ?? null })),
     };

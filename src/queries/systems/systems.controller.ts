@@ -13,6 +13,7 @@ export class SystemsController {
   @ApiOperation({
     summary: 'Every known system with its equipment, newest reading and open anomalies',
     tags: ['systems'],
+    operationId: 'listSystems',
     responses: {
       200: {
         schema: listSystemsResponse,

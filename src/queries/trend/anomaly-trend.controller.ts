@@ -6,6 +6,7 @@ import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
 import { anomalyTrendQuery, anomalyTrendResponse, GetAnomalyTrendQuery, resolveTrendParams } from './get-anomaly-trend.query.js';
+import { unknownSystemResponse } from '../known-system.js';
 
 export const systemPathParams = z.object({ id: systemIdParam });
 
@@ -22,9 +23,11 @@ export class AnomalyTrendController {
     summary: 'Anomaly counts per time bucket, by severity and component',
     description: 'Empty buckets are returned with zeros. Backed by a projection-maintained hourly rollup, or TimescaleDB continuous aggregates.',
     tags: ['systems'],
+    operationId: 'getAnomalyTrend',
     params: systemPathParams,
     query: anomalyTrendQuery,
     responses: {
+      404: unknownSystemResponse,
       200: {
         schema: anomalyTrendResponse,
         examples: {

@@ -6,6 +6,7 @@ import { componentNames, severities } from '../../events/anomaly-detected.event.
 import { DATABASE } from '../../infrastructure/tokens.js';
 import '../../read-side/read-side.tables.js';
 import { GetAnomalyTrendQuery, type AnomalyTrend, type TrendBucket } from './get-anomaly-trend.query.js';
+import { requireKnownSystem } from '../known-system.js';
 
 const STEP = { '1h': '1 hour', '1d': '1 day' } as const;
 /** Anomalies without an attributed component (e.g. adaptive thresholds only). */
@@ -50,6 +51,8 @@ export class GetAnomalyTrendHandler implements IQueryHandler<GetAnomalyTrendQuer
       select s.bucket, a.severity, a.component, a.n from series s left join agg a on a.bucket = s.bucket
       order by s.bucket, a.severity, a.component`.execute(db);
 
+    // zero-filled buckets cannot tell a quiet system from an unknown one (known-system.ts)
+    if (!rows.some((r) => r.n !== null)) await requireKnownSystem(this.database, systemId);
     const buckets: TrendBucket[] = [];
     let current: TrendBucket | undefined;
     for (const r of rows) {
