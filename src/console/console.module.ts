@@ -10,12 +10,14 @@ import { ListModelsHandler } from '../queries/models/list-models.handler.js';
 import { ModelsController } from '../queries/models/models.controller.js';
 import { LiveStreamService } from '../queries/stream/live-stream.service.js';
 import { StreamController } from '../queries/stream/stream.controller.js';
+import { AnomalySwimlaneController } from '../queries/swimlane/anomaly-swimlane.controller.js';
+import { GetAnomalySwimlaneHandler } from '../queries/swimlane/get-anomaly-swimlane.handler.js';
 import { ReadSideModule } from '../read-side/read-side.module.js';
 
-/** The API the operator console needs (issue #16): anomaly detail and feedback, model versions, the live stream. */
+/** The API the operator console needs (issue #16): anomaly detail and feedback, the swimlane, model versions, the live stream. */
 @Module({
   imports: [ReadSideModule],
-  controllers: [AnomalyController, FeedbackController, ModelsController, PromoteController, StreamController],
-  providers: [GetAnomalyHandler, RecordAnomalyFeedbackHandler, ListModelsHandler, CompareModelsHandler, PromoteModelVersionHandler, LiveStreamService],
+  controllers: [AnomalyController, FeedbackController, ModelsController, PromoteController, StreamController, AnomalySwimlaneController],
+  providers: [GetAnomalyHandler, RecordAnomalyFeedbackHandler, ListModelsHandler, CompareModelsHandler, PromoteModelVersionHandler, LiveStreamService, GetAnomalySwimlaneHandler],
 })
 export class ConsoleModule {}

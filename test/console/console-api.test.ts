@@ -151,6 +151,23 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     expect(bad.json().errors.map((e: { field: string }) => e.field)).toEqual(['verdict']);
   });
 
+  it('GET anomaly-swimlane bins anomalies per equipment and bucket with the highest severity', async () => {
+    const res = await inject(app, {
+      url: `/api/v1/systems/rig-a/anomaly-swimlane?from=2026-03-01T00:00:00Z&to=2026-03-01T02:00:00Z&bucket=1h&model_version=${V1}`,
+      headers: auth(KEYS.reader),
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    const events = (await store.readStream(streams.anomalies('rig-a'))).filter((e) => e.type === 'AnomalyDetected' && (e.data as { modelVersion: string }).modelVersion === V1);
+    const rank = ['low', 'medium', 'high', 'critical'];
+    const expected = ['eq-1', 'eq-2'].map((eq) => {
+      const mine = events.filter((e) => (e.data as { equipmentId: string }).equipmentId === eq).map((e) => (e.data as { severity: string }).severity);
+      return { equipment_id: eq, bucket: '2026-03-01T00:00:00.000Z', anomalies: mine.length, severity: rank[Math.max(...mine.map((x) => rank.indexOf(x)))] };
+    });
+    expect(body.cells).toEqual(expected);
+    expect(body.equipment).toEqual(['eq-1', 'eq-2']);
+  });
+
   it('GET /api/v1/models lists the registry with metrics and the false-positive rate from feedback', async () => {
     const res = await inject(app, { url: '/api/v1/models', headers: auth(KEYS.reader) });
     expect(res.statusCode).toBe(200);
