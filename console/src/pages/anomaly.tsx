@@ -8,6 +8,8 @@ import { subscribeLive } from '../live';
 import { href } from '../router';
 import { Status, useApi } from '../use-api';
 
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
 /** Minutes of readings shown before and after the window. */
 const AROUND_MS = 3 * 60_000;
 
@@ -47,7 +49,14 @@ function sensorCharts(readings: Readings, window: { from: number; to: number }) 
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
         axes: [
-          { stroke: 'currentColor', grid: { show: false }, ticks: { show: false }, size: 24, font: '10px system-ui' },
+          {
+            stroke: 'currentColor',
+            grid: { show: false },
+            ticks: { show: false },
+            size: 22,
+            font: '10px system-ui',
+            values: (_u: uPlot, splits: number[]) => splits.map((t) => clock.format(new Date(t * 1000))),
+          },
           { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.2)' }, size: 44, font: '10px system-ui' },
         ],
         series: [{}, { label: sensor, stroke: '#2b7bb9', width: 1.25, points: { show: false }, spanGaps: false }],

@@ -79,7 +79,7 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
     component: q.component as AnomalyQuery['component'],
     verdict: q.verdict as AnomalyQuery['verdict'],
     model_version: version,
-    limit: 25,
+    limit: Math.min(200, Math.max(1, Number(q.limit ?? 25) || 25)),
     cursor,
   };
   const filterKey = JSON.stringify({ ...tableQuery, cursor: undefined });
@@ -178,7 +178,7 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
           <form class="toolbar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
             <label>
               severity{' '}
-              <select value={q.severity ?? ''} onChange={(e) => set({ severity: e.currentTarget.value || undefined })}>
+              <select name="severity" value={q.severity ?? ''} onChange={(e) => set({ severity: e.currentTarget.value || undefined })}>
                 <option value="">all</option>
                 {SEVERITIES.map((s) => (
                   <option value={s}>{s}</option>
@@ -188,7 +188,7 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
             </label>
             <label>
               component{' '}
-              <select value={q.component ?? ''} onChange={(e) => set({ component: e.currentTarget.value || undefined })}>
+              <select name="component" value={q.component ?? ''} onChange={(e) => set({ component: e.currentTarget.value || undefined })}>
                 <option value="">all</option>
                 {COMPONENTS.map((c) => (
                   <option value={c}>{c}</option>
@@ -197,7 +197,7 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
             </label>
             <label>
               verdict{' '}
-              <select value={q.verdict ?? ''} onChange={(e) => set({ verdict: e.currentTarget.value || undefined })}>
+              <select name="verdict" value={q.verdict ?? ''} onChange={(e) => set({ verdict: e.currentTarget.value || undefined })}>
                 <option value="">all</option>
                 <option value="none">none yet</option>
                 <option value="confirmed">confirmed</option>

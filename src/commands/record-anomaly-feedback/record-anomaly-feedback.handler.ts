@@ -1,12 +1,12 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { Database } from '../../database/database.js';
-import { comparePositions, type EventStore, type Position } from '../../event-store/event-store.js';
+import type { EventStore } from '../../event-store/event-store.js';
 import { ANOMALY_FEEDBACK_RECORDED } from '../../events/anomaly-detected.event.js';
 import { newEvent } from '../../events/event-registry.js';
 import { streams } from '../../events/streams.js';
 import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
-import { readCheckpoint } from '../../projections/projection-runner.js';
+import { waitForCheckpoints } from '../../projections/wait-for-checkpoints.js';
 import { AnomalyNotFoundError } from './anomaly-not-found.error.js';
 import { decideFeedback, evolveFeedback, type FeedbackState } from './decide-feedback.js';
 import { RecordAnomalyFeedbackCommand, type FeedbackResult } from './record-anomaly-feedback.command.js';
@@ -51,16 +51,8 @@ export class RecordAnomalyFeedbackHandler implements ICommandHandler<RecordAnoma
       [newEvent(ANOMALY_FEEDBACK_RECORDED, decision.eventId, decision.data, { correlationId: context.correlationId, actor: context.actor })],
       'any',
     );
-    await this.waitForProjection(result.position);
+    await waitForCheckpoints(this.database.db, ['anomaly_results'], result.position, { timeoutMs: READ_YOUR_WRITE_MS });
     return { recorded: result.written, anomaly_id: anomalyId, verdict, event_id: result.written ? decision.eventId : null };
   }
 
-  private async waitForProjection(position: Position): Promise<void> {
-    const deadline = Date.now() + READ_YOUR_WRITE_MS;
-    while (Date.now() < deadline) {
-      const checkpoint = await readCheckpoint(this.database.db, 'anomaly_results');
-      if (checkpoint && comparePositions(checkpoint, position) >= 0) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
 }

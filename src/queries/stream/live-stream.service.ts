@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { Database } from '../../database/database.js';
-import { comparePositions, type EventStore, type Position, type Subscription } from '../../event-store/event-store.js';
+import type { EventStore, Subscription } from '../../event-store/event-store.js';
 import { ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED } from '../../events/anomaly-detected.event.js';
 import { categories, streams } from '../../events/streams.js';
 import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
-import { readCheckpoint } from '../../projections/projection-runner.js';
+import { waitForCheckpoints } from '../../projections/wait-for-checkpoints.js';
 import { decodePosition, formatSse, liveMessages } from './live-messages.js';
 
 export const HEARTBEAT_MS = 15_000;
@@ -55,7 +55,7 @@ export class LiveStreamService implements BeforeApplicationShutdown {
       filter: { streamPrefixes: [systemId ? streams.anomalies(systemId) : categories.anomalies], eventTypes: [ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED] },
       batchSize: 200,
       handler: async (events) => {
-        await this.projected(events[events.length - 1]!.position, client);
+        await waitForCheckpoints(this.database.db, PROJECTIONS, events[events.length - 1]!.position, { intervalMs: 50, cancelled: () => client.closed });
         if (client.closed) return;
         for (const m of liveMessages(events, systemId)) raw.write(formatSse(m));
       },
@@ -67,16 +67,6 @@ export class LiveStreamService implements BeforeApplicationShutdown {
     client.heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
     this.clients.add(client);
     raw.on('close', () => void this.close(client));
-  }
-
-  /** Waits until the read models a client re-reads include `position`. */
-  private async projected(position: Position, client: Client): Promise<void> {
-    for (;;) {
-      if (client.closed) return;
-      const checkpoints = await Promise.all(PROJECTIONS.map((p) => readCheckpoint(this.database.db, p)));
-      if (checkpoints.every((c) => c && comparePositions(c, position) >= 0)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 
   private async close(client: Client): Promise<void> {
