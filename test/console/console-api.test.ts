@@ -244,4 +244,18 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     expect(all.filter((m) => m.event === 'anomaly').map((m) => m.data.anomaly_id)).toEqual([...ids, fresh.eventId]);
     expect((await inject(app, { url: '/api/v1/stream' })).statusCode).toBe(401);
   });
+
+  it('ends open streams when the service shuts down', async () => {
+    const res = await fetch(`${base}/api/v1/stream`, { headers: { authorization: `Bearer ${KEYS.reader}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read(); // retry + connected comment
+    const closing = app.close();
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })();
+    await expect(ended).resolves.toBe(true);
+    await closing; // would wait for the open connection if the stream were left open
+    app = undefined as unknown as NestFastifyApplication;
+  }, 30_000);
 });

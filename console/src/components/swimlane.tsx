@@ -19,7 +19,8 @@ export function Swimlane({
   for (let t = first; t < Date.parse(lane.to) && buckets.length < 800; t += step) buckets.push(t);
   const cells = new Map(lane.cells.map((c) => [`${c.equipment_id}|${Date.parse(c.bucket)}`, c]));
   const label = new Intl.DateTimeFormat(undefined, lane.bucket === '1h' ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric' });
-  const every = Math.max(1, Math.ceil(buckets.length / 12));
+  // About six labels: readable from 390 px wide up.
+  const every = Math.max(1, Math.ceil(buckets.length / 6));
   if (lane.equipment.length === 0) return <p class="muted">No equipment has reported yet.</p>;
   return (
     <div class="swimlane" role="grid" aria-label="Anomalies per equipment and time bucket" style={{ '--cols': buckets.length } as Record<string, number>}>
