@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config/config.schema.js';
 import type { Database } from '../../database/database.js';
 import type { EventStore } from '../../event-store/event-store.js';
 import { ProblemError } from '../../http/problem.js';
-import { readManifest } from '../../inference/registry.js';
+import { registryManifest } from '../../read-side/registry-manifest.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { waitForCheckpoints } from '../../projections/wait-for-checkpoints.js';
 import { ActiveModelVersionProvider } from '../../read-side/active-model-version.provider.js';
@@ -23,7 +23,7 @@ export class PromoteModelVersionHandler implements ICommandHandler<PromoteModelV
   ) {}
 
   async execute({ modelVersion, reason, context }: PromoteModelVersionCommand): Promise<PromoteResult> {
-    const manifest = await readManifest(this.config.MODELS_DIR);
+    const manifest = await registryManifest(this.config.MODELS_DIR);
     const version = manifest.versions.find((v) => v.version === modelVersion);
     if (!version) throw new ProblemError('notFound', `model version ${modelVersion} is not in the registry (known: ${manifest.versions.map((v) => v.version).join(', ')})`);
     try {

@@ -3,7 +3,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { AppConfig } from '../../config/config.schema.js';
 import type { Database } from '../../database/database.js';
 import { ProblemError } from '../../http/problem.js';
-import { readManifest } from '../../inference/registry.js';
+import { registryManifest } from '../../read-side/registry-manifest.js';
 import { CONFIG, DATABASE } from '../../infrastructure/tokens.js';
 import { compareVersions, type ComparedWindow } from '../../read-side/reprojection/compare-versions.js';
 import { loadVersionWindows } from '../../read-side/reprojection/version-windows.js';
@@ -18,7 +18,7 @@ export class CompareModelsHandler implements IQueryHandler<CompareModelsQuery, M
   ) {}
 
   async execute({ params }: CompareModelsQuery): Promise<ModelComparison> {
-    const known = (await readManifest(this.config.MODELS_DIR)).versions.map((v) => v.version);
+    const known = (await registryManifest(this.config.MODELS_DIR)).versions.map((v) => v.version);
     const unknown = [params.base, params.candidate].filter((v) => !known.includes(v));
     if (unknown.length) throw new ProblemError('notFound', `model version ${unknown.join(', ')} is not in the registry (known: ${known.join(', ')})`);
     const from = params.from ? Date.parse(params.from) : -Infinity;

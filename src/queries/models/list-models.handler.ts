@@ -3,7 +3,8 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import type { AppConfig } from '../../config/config.schema.js';
 import type { Database } from '../../database/database.js';
-import { readManifest, type ManifestVersion } from '../../inference/registry.js';
+import type { ManifestVersion } from '../../inference/registry.js';
+import { registryManifest } from '../../read-side/registry-manifest.js';
 import { CONFIG, DATABASE } from '../../infrastructure/tokens.js';
 import { ActiveModelVersionProvider } from '../../read-side/active-model-version.provider.js';
 import { ListModelsQuery, type ModelVersionList } from './list-models.query.js';
@@ -21,7 +22,7 @@ export class ListModelsHandler implements IQueryHandler<ListModelsQuery, ModelVe
   ) {}
 
   async execute(): Promise<ModelVersionList> {
-    const manifest = await readManifest(this.config.MODELS_DIR);
+    const manifest = await registryManifest(this.config.MODELS_DIR);
     const promoted = await this.activeVersion.get(manifest.versions[0]?.profile);
     const active = promoted ?? this.config.MODEL_VERSION ?? manifest.active;
     const { rows } = await sql<{ model_version: string; component: string; reviewed: number; false_positives: number }>`
