@@ -39,7 +39,7 @@ export function App() {
   let body;
   if (state === 'needs-key') body = <KeyDialog />;
   else if (page === 'system' && rest[0]) body = <SystemPage systemId={rest[0]} query={route.query} />;
-  else if (page === 'anomaly' && rest[0]) body = <AnomalyPage anomalyId={rest[0]} />;
+  else if (page === 'anomaly' && rest[0]) body = <AnomalyPage anomalyId={rest[0]} query={route.query} />;
   else if (page === 'models') body = <ModelsPage />;
   else if (page === 'quarantine') body = <QuarantinePage query={route.query} />;
   else body = <OverviewPage />;

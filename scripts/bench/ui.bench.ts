@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       { page: 'system page (FCP)', samples: [] },
       { page: 'system page: table, swimlane and trend shown', samples: [] },
       { page: 'anomaly detail: 17 sensor charts drawn', samples: [] },
+      { page: 'anomaly detail from the table (link carries the window): charts drawn', samples: [] },
     ];
     for (let r = 0; r < ROUNDS; r++) {
       const ctx = await browser.newContext();
@@ -130,6 +131,8 @@ async function main(): Promise<void> {
       const shown = await measurePage(browser, system, ready, () => performance.now());
       rows[2]!.samples.push(shown);
       rows[3]!.samples.push(await measurePage(browser, `${base}/#/anomaly/${anomalyId}`, "performance.getEntriesByName('charts-drawn').length > 0", charts));
+      const hint = new URLSearchParams({ system: 'bench-0', equipment: 'eq-1', from: new Date(start).toISOString(), to: new Date(start + 60_000).toISOString() });
+      rows[4]!.samples.push(await measurePage(browser, `${base}/#/anomaly/${anomalyId}?${hint}`, "performance.getEntriesByName('charts-drawn').length > 0", charts));
     }
     const baseline = median(rows[0]!.samples.map((s) => s.ms));
     const table = rows.map((row) => {

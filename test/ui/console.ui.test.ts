@@ -149,7 +149,7 @@ describe('operator console in Chromium', () => {
   it('shows an anomaly with its 17 sensor curves and audit trail; feedback appears in the trail and the false-positive rate', async () => {
     await page.locator('[data-testid=anomaly-table] tbody tr a').first().click();
     await page.waitForFunction(() => document.querySelectorAll('.sensor canvas').length === 17, undefined, { timeout: 30_000 });
-    const id = page.url().split('/anomaly/')[1]!;
+    const id = page.url().split('/anomaly/')[1]!.split('?')[0]!;
     const detail = await api(`/api/v1/anomalies/${id}`);
     const audit = page.getByTestId('audit');
     await expect(audit.textContent()).resolves.toContain(detail.correlation_id);

@@ -104,7 +104,7 @@ function FeedbackForm({ anomaly, onRecorded }: { anomaly: AnomalyDetail; onRecor
   );
 }
 
-export function AnomalyPage({ anomalyId }: { anomalyId: string }) {
+export function AnomalyPage({ anomalyId, query }: { anomalyId: string; query: URLSearchParams }) {
   const detail = useApi(() => api.GET('/api/v1/anomalies/{id}', { params: { path: { id: anomalyId } } }), [anomalyId]);
   const a = detail.data;
   useEffect(() => {
@@ -115,18 +115,25 @@ export function AnomalyPage({ anomalyId }: { anomalyId: string }) {
     // Verdicts given elsewhere appear here too.
     return subscribeLive(a.system_id, (m) => m.event === 'feedback' && m.data.anomaly_id === anomalyId && detail.reload());
   }, [a?.system_id]);
-  const window = a ? { from: Date.parse(a.window_start), to: Date.parse(a.window_end) } : undefined;
+  // A link from the anomaly table carries the window, so the readings load alongside the detail, not after it.
+  const hinted = query.get('system') && query.get('equipment') && query.get('from') && query.get('to');
+  const where = a
+    ? { system: a.system_id, equipment: a.equipment_id, from: a.window_start, to: a.window_end }
+    : hinted
+      ? { system: query.get('system')!, equipment: query.get('equipment')!, from: query.get('from')!, to: query.get('to')! }
+      : undefined;
+  const window = where ? { from: Date.parse(where.from), to: Date.parse(where.to) } : undefined;
   const readings = useApi(
     () =>
-      a && window
+      where && window
         ? api.GET('/api/v1/systems/{id}/readings', {
             params: {
-              path: { id: a.system_id },
-              query: { equipment_id: a.equipment_id, from: new Date(window.from - AROUND_MS).toISOString(), to: new Date(window.to + AROUND_MS).toISOString(), limit: 50_000 },
+              path: { id: where.system },
+              query: { equipment_id: where.equipment, from: new Date(window.from - AROUND_MS).toISOString(), to: new Date(window.to + AROUND_MS).toISOString(), limit: 50_000 },
             },
           })
         : new Promise<never>(() => {}),
-    [a?.event_id],
+    [where?.system, where?.equipment, where?.from],
   );
   const charts = useMemo(() => (readings.data && window ? sensorCharts(readings.data, window) : []), [readings.data]);
   useEffect(() => {

@@ -230,7 +230,7 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
                   {anomalies.data.items.map((a) => (
                     <tr data-anomaly={a.event_id}>
                       <td>
-                        <a href={href(`/anomaly/${a.event_id}`)}>
+                        <a href={href(`/anomaly/${a.event_id}`, { system: a.system_id, equipment: a.equipment_id, from: a.window_start, to: a.window_end })}>
                           <Time iso={a.window_start} />
                         </a>
                       </td>
