@@ -8,6 +8,7 @@ import { LogController, type FastifyBaseLogger, type FastifyInstance, type Fasti
 import type { Bindings, ChildLoggerOptions, Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/config.schema.js';
+import { registerConsole } from './console/console-assets.js';
 import { authenticateHook, type AuthenticatedRequest } from './http/auth/authenticate.hook.js';
 import { resolveKeyring, type Keyring } from './http/auth/keyring.js';
 import { jsonBodyParser } from './http/deferred-json-body.js';
@@ -113,6 +114,7 @@ export async function createApp(
   // Fastify's JSON parser for every route but those that parse their body themselves (@DeferJsonBody: detect).
   app.useBodyParser('application/json', { bodyLimit: config.INGEST_MAX_BODY_BYTES }, jsonBodyParser(fastify));
   registerDocsPage(fastify);
+  await registerConsole(fastify);
   // The response contract check is for tests only; outside them no request passes through it.
   if (isContractCheckOn(config)) app.useGlobalInterceptors(new ResponseValidationInterceptor(app.get(Reflector), config));
   // Errors raised by Fastify itself (body parsing, limits, rate limit) reach Nest's error handler, installed at

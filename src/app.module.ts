@@ -6,6 +6,7 @@ import { AnalysisModule } from './commands/analyze-system/analysis.module.js';
 import { IngestController } from './commands/ingest-readings/ingest.controller.js';
 import { IngestReadingsHandler } from './commands/ingest-readings/ingest-readings.handler.js';
 import type { AppConfig } from './config/config.schema.js';
+import { ConsoleModule } from './console/console.module.js';
 import { HealthController } from './http/health.controller.js';
 import { HttpPlatformModule } from './http/http-platform.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
@@ -35,6 +36,7 @@ export class AppModule {
         DetectModule,
         // the loaded model's sensor ranges, which ingest enforces as detect does
         InferenceSagaModule,
+        ConsoleModule,
       ],
       controllers: [IngestController, ReadingsController, QuarantineController, HealthController],
       providers: [

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { migrateToLatest } from '../database/migrate.js';
 import { DEFAULT_PROFILE } from '../read-side/active-model-version.provider.js';
-import { promoteModelVersion } from '../read-side/promotion/promote-model-version.js';
+import { promoteModelVersion } from '../commands/promote-model-version/promote-model-version.js';
 import { compareVersions, parseProfile, type VersionComparison } from '../read-side/reprojection/compare-versions.js';
 import { loadScorer } from '../read-side/reprojection/load-scorer.js';
 import { registeredVersions } from '../read-side/reprojection/model-registry.js';

@@ -97,6 +97,22 @@ export interface AnomalyResultsTable {
   source: 'saga' | 'analysis' | 'reprojection';
   feedback: string | null;
   recorded_at: Timestamp;
+  /** migrations/0007: NULL on rows projected before it (until a rebuild). */
+  source_event_ids: Json<string[]> | null;
+  correlation_id: string | null;
+}
+
+/** Every verdict given on an anomaly, in log order (migrations/0007). */
+export interface AnomalyFeedbackTable {
+  event_id: string;
+  anomaly_id: string;
+  system_id: string;
+  actor: string;
+  verdict: 'confirmed' | 'false_positive';
+  note: string | null;
+  commit_position: ColumnType<string, number | string, number | string>;
+  prepare_position: ColumnType<string, number | string, number | string>;
+  recorded_at: Timestamp;
 }
 
 export interface AnalysesTable {
@@ -135,5 +151,6 @@ export interface Tables {
   inference_equipment: InferenceEquipmentTable;
   inference_saga_model: InferenceSagaModelTable;
   anomaly_results: AnomalyResultsTable;
+  anomaly_feedback: AnomalyFeedbackTable;
   analyses: AnalysesTable;
 }

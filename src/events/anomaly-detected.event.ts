@@ -29,10 +29,13 @@ export const anomalyDetectedV1 = z.object({
 export type AnomalyDetectedData = z.infer<typeof anomalyDetectedV1>;
 export const ANOMALY_DETECTED = 'AnomalyDetected';
 
+/** An operator's verdict; shared by the feedback command, the event and the anomaly read model's API. */
+export const verdictSchema = z.enum(['confirmed', 'false_positive']).meta({ id: 'Verdict', description: "An operator's verdict on an anomaly" });
+
 export const anomalyFeedbackRecordedV1 = z.object({
   anomalyId: z.uuid(),
   systemId: z.string(),
-  verdict: z.enum(['confirmed', 'false_positive']),
+  verdict: verdictSchema,
   actor: z.string(),
   note: z.string().max(2000).optional(),
 });

@@ -67,7 +67,7 @@ function post(port: number, body: string, key: string) {
 }
 
 beforeAll(async () => {
-  await promisify(execFile)('npm', ['run', 'build', '--silent']);
+  await promisify(execFile)('npm', ['run', 'build:server', '--silent']);
 }, 180_000);
 
 describe('crash and restart of the built service mid-ingest (postgres)', () => {

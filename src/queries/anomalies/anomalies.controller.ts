@@ -27,6 +27,7 @@ const example: AnomaliesPage = {
       },
       confidence: 0.97,
       model_version: 'hydraulic-17-1.0.0',
+      feedback: null,
     },
   ],
   next_cursor: 'eyJ3IjoiMjAyNC0wNS0wMVQxMDowMzowMC4wMDBaIiwiZSI6IjViMWYwYzdlLTJhNGQtNWU4Zi05YjNjLTFkMmUzZjRhNWI2YyJ9',

@@ -33,6 +33,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
         'components',
         'confidence',
         'model_version',
+        'feedback',
       ])
       .where('system_id', '=', systemId)
       .where('is_anomaly', '=', true);
@@ -41,6 +42,12 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
     if (params.to) q = q.where('window_start', '<', new Date(params.to));
     if (params.severity?.length) q = q.where('severity', 'in', params.severity);
     if (params.component?.length) q = q.where('affected_component', 'in', params.component);
+    if (params.equipment_id) q = q.where('equipment_id', '=', params.equipment_id);
+    if (params.verdict?.length) {
+      const given = params.verdict.filter((v) => v !== 'none');
+      const none = params.verdict.includes('none');
+      q = q.where((eb) => eb.or([...(given.length ? [eb('feedback', 'in', given)] : []), ...(none ? [eb('feedback', 'is', null)] : [])]));
+    }
     const cursor = params.cursor ? decodeCursor(params.cursor) : undefined;
     if (cursor) {
       const w = new Date(cursor.windowStart);
@@ -62,6 +69,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
       components: r.components as AnomaliesPage['items'][number]['components'],
       confidence: Number(r.confidence),
       model_version: r.model_version,
+      feedback: r.feedback as AnomaliesPage['items'][number]['feedback'],
     }));
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > params.limit && last ? encodeCursor({ windowStart: last.window_start, eventId: last.event_id }) : null };

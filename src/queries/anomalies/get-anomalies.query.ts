@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { anomalyItem } from '../../commands/analyze-system/analyze-system.command.js';
-import { componentNames, severities } from '../../events/anomaly-detected.event.js';
+import { componentNames, severities, verdictSchema } from '../../events/anomaly-detected.event.js';
 import { decodeCursor } from './anomaly-cursor.js';
 
 const list = <T extends string>(values: readonly [T, ...T[]], name: string) =>
@@ -21,6 +21,10 @@ export const getAnomaliesParams = z
     severity: list(severities, 'severity').optional(),
     component: list(componentNames, 'component').optional(),
     model_version: z.string().min(1).max(128).optional().meta({ description: 'Default: the active model version' }),
+    equipment_id: z.string().min(1).max(128).optional().meta({ description: 'Only this equipment' }),
+    verdict: list(['confirmed', 'false_positive', 'none'] as const, 'verdict')
+      .optional()
+      .meta({ description: 'Comma-separated current verdicts: confirmed, false_positive, none (no feedback yet)' }),
     cursor: z
       .string()
       .max(512)
@@ -34,8 +38,13 @@ export const getAnomaliesParams = z
   });
 export type GetAnomaliesParams = z.infer<typeof getAnomaliesParams>;
 
+/** A recorded anomaly with the current (latest) operator verdict. */
+export const anomalyListItem = anomalyItem.extend({
+  feedback: verdictSchema.nullable().meta({ description: 'The latest verdict given on it; null before any feedback' }),
+});
+
 export const anomaliesPage = z.object({
-  items: z.array(anomalyItem),
+  items: z.array(anomalyListItem),
   next_cursor: z.string().nullable().meta({ description: 'Pass as cursor for the next (older) page; null on the last page' }),
 }).meta({ id: 'AnomaliesPage' });
 export type AnomaliesPage = z.infer<typeof anomaliesPage>;

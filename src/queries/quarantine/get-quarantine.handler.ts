@@ -14,7 +14,7 @@ export class GetQuarantineHandler implements IQueryHandler<GetQuarantineQuery, {
       .select(['batch_id', 'row_number', 'system_id', 'raw', 'reasons', 'quarantined_at']);
     if (params.system_id) q = q.where('system_id', '=', params.system_id);
     if (params.batch_id) q = q.where('batch_id', '=', params.batch_id);
-    const rows = await q.orderBy('quarantined_at', 'desc').orderBy('batch_id').orderBy('row_number').limit(params.limit).execute();
+    const rows = await q.orderBy('quarantined_at', 'desc').orderBy('batch_id').orderBy('row_number').limit(params.limit).offset(params.offset).execute();
     return {
       items: rows.map((r) => ({
         batch_id: r.batch_id,
