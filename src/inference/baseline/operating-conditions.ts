@@ -1,0 +1,79 @@
+/**
+ * Operating conditions of a window, and how well a model version's training data covers them.
+ *
+ * Regime: the nearest of the version's regime centres in a few operating features (standardised by each
+ * regime's spread). On the hydraulic rig the regimes are the cooler settings (cooling efficiency and power
+ * CE, CP tell them apart); a plant's own regimes are what its healthy baselines are kept per.
+ *
+ * Coverage: the distance from the window's operating features (standardised by the training spread) to the
+ * nearest training window, turned into a conformal p-value: the share of training windows whose own
+ * nearest-other-training-window distance is at least as large. 1 = as typical as training gets, 0 = farther
+ * out than any training window. Pure functions: no Nest, no database.
+ */
+
+export interface RegimeSpec {
+  id: string;
+  center: number[];
+  scale: number[];
+}
+
+export interface OperatingConditionsSpec {
+  /** window feature names of the regime estimate, e.g. ['CE.mean', 'CP.mean'] */
+  regimeFeatures: string[];
+  regimes: RegimeSpec[];
+  /** window feature names of the coverage score */
+  coverageFeatures: string[];
+  mean: number[];
+  std: number[];
+  /** training windows, standardised, row-major [n][coverageFeatures.length] */
+  points: number[][];
+  /** sorted ascending: each training window's distance to its nearest other training window */
+  selfDistances: number[];
+  /** a window is unfamiliar below this coverage (and without a healthy baseline of its regime) */
+  minCoverage: number;
+}
+
+export function estimateRegime(spec: Pick<OperatingConditionsSpec, 'regimes'>, x: ArrayLike<number>): string {
+  let best = spec.regimes[0].id, bestD = Infinity;
+  for (const r of spec.regimes) {
+    let d = 0;
+    for (let j = 0; j < r.center.length; j++) {
+      const z = (x[j] - r.center[j]) / r.scale[j];
+      d += z * z;
+    }
+    if (d < bestD) { bestD = d; best = r.id; }
+  }
+  return best;
+}
+
+export function standardise(mean: ArrayLike<number>, std: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
+  return Float64Array.from({ length: mean.length }, (_, j) => (x[j] - mean[j]) / (std[j] > 1e-12 ? std[j] : 1));
+}
+
+export function nearestDistance(points: ReadonlyArray<ArrayLike<number>>, z: ArrayLike<number>, skip = -1): number {
+  let best = Infinity;
+  for (let i = 0; i < points.length; i++) {
+    if (i === skip) continue;
+    const p = points[i];
+    let d = 0;
+    for (let j = 0; j < z.length; j++) { const e = p[j] - z[j]; d += e * e; if (d >= best) break; }
+    if (d < best) best = d;
+  }
+  return Math.sqrt(best);
+}
+
+/** share of sorted self-distances >= d (conformal p-value; (k + 1) / (n + 1) so that it is never 0) */
+export function coverageOf(selfDistances: ReadonlyArray<number>, d: number): number {
+  let lo = 0, hi = selfDistances.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (selfDistances[mid] < d) lo = mid + 1; else hi = mid; }
+  return (selfDistances.length - lo + 1) / (selfDistances.length + 1);
+}
+
+/** self-distances of a set of standardised points, sorted ascending */
+export function selfDistances(points: ReadonlyArray<ArrayLike<number>>): number[] {
+  return points.map((p, i) => nearestDistance(points, p, i)).sort((a, b) => a - b);
+}
+
+export function coverage(spec: OperatingConditionsSpec, x: ArrayLike<number>): number {
+  return coverageOf(spec.selfDistances, nearestDistance(spec.points, standardise(spec.mean, spec.std, x)));
+}
