@@ -26,7 +26,34 @@ export const anomalyDetectedV1 = z.object({
   analysisId: z.uuid().optional(),
 });
 
-export type AnomalyDetectedData = z.infer<typeof anomalyDetectedV1>;
+/**
+ * How well the window's operating conditions are covered (docs/models.md §3, "Unfamiliar conditions"):
+ * coverage = share of the version's training windows whose nearest other training window is at least as far
+ * as this window's nearest training window (1 typical, near 0 outside the training data); unfamiliar =
+ * coverage below the version's limit and no healthy baseline of the equipment for the regime.
+ */
+export const operatingConditionsSchema = z
+  .object({
+    regime: z.string(),
+    coverage: z.number().min(0).max(1),
+    hasBaseline: z.boolean(),
+    unfamiliar: z.boolean(),
+  })
+  .meta({ id: 'OperatingConditions' });
+export type OperatingConditions = z.infer<typeof operatingConditionsSchema>;
+
+/** v2 adds `operatingConditions`: null when the model version assesses no coverage (every v1 event). */
+export const anomalyDetectedV2 = anomalyDetectedV1.extend({
+  operatingConditions: operatingConditionsSchema.nullable(),
+});
+
+export type AnomalyDetectedDataV1 = z.infer<typeof anomalyDetectedV1>;
+export type AnomalyDetectedData = z.infer<typeof anomalyDetectedV2>;
+
+/** v1 -> v2: a v1 decision was made without any coverage assessment, which null says exactly. */
+export function upcastAnomalyDetectedV1(data: unknown): unknown {
+  return { ...(data as AnomalyDetectedDataV1), operatingConditions: null };
+}
 export const ANOMALY_DETECTED = 'AnomalyDetected';
 
 export const anomalyFeedbackRecordedV1 = z.object({

@@ -4,8 +4,9 @@
  * A reference is the mean and spread of a set of features over healthy windows of one equipment in one
  * operating regime (its commissioning windows and windows operators confirmed healthy). A window's
  * deviation is the RMS of its features' z-scores against that reference (each |z| clipped at 10, so one
- * broken channel cannot dominate), expressed as a ratio to the reference's own 95th-percentile
- * leave-one-out deviation: ratio 1 = as unusual as the reference's own 1-in-20 window. The member's
+ * broken channel cannot dominate), expressed as a ratio to the 95th percentile of the commissioning windows'
+ * own deviations (each against the windows before it, from the 11th on): ratio 1 = as unusual as the
+ * reference's own 1-in-20 window. Streamed (Welford), so the saga keeps 2 numbers per feature, not windows. The member's
  * P(degraded) = 1 - 2^(-ratio^2) (0.5 at ratio 1, 0.94 at ratio 2): a fixed, a-priori mapping, so the
  * member needs no labels and no training data. Pure functions: no Nest, no database.
  */
@@ -17,21 +18,26 @@ export interface HealthyReference {
   windows: number;
   mean: number[];
   std: number[];
-  /** the reference windows' own leave-one-out deviation at the 95th percentile */
+  /** 95th percentile of the commissioning windows' own deviations (each against the windows before it) */
   selfDeviationP95: number;
 }
 
 export const Z_CLIP = 10;
 /** fewer healthy windows than this and no reference is established */
 export const MIN_REFERENCE_WINDOWS = 20;
+/** a commissioning window's own deviation counts from this many earlier windows on */
+const WARM = 10;
 
-function stats(rows: ReadonlyArray<ArrayLike<number>>, F: number) {
-  const n = rows.length;
-  const mean = new Float64Array(F), m2 = new Float64Array(F);
-  for (const r of rows) for (let j = 0; j < F; j++) mean[j] += r[j];
-  for (let j = 0; j < F; j++) mean[j] /= n;
-  for (const r of rows) for (let j = 0; j < F; j++) { const e = r[j] - mean[j]; m2[j] += e * e; }
-  return { mean, m2 };
+/** Commissioning of one regime, streamed: Welford mean / M2 and the windows' own prequential deviations. */
+export interface Commissioning {
+  n: number;
+  mean: number[];
+  m2: number[];
+  deviations: number[];
+}
+
+export function startCommissioning(features: number): Commissioning {
+  return { n: 0, mean: new Array<number>(features).fill(0), m2: new Array<number>(features).fill(0), deviations: [] };
 }
 
 /** std floor: a feature that never moved in the reference must not turn noise into huge z-scores */
@@ -46,28 +52,33 @@ function rmsZ(x: ArrayLike<number>, mean: ArrayLike<number>, std: ArrayLike<numb
   return Math.sqrt(s / mean.length);
 }
 
-/** rows: the selected features of each healthy window (same order as `features`) */
-export function buildReference(regime: string, features: string[], rows: ReadonlyArray<ArrayLike<number>>): HealthyReference {
-  const n = rows.length, F = features.length;
-  if (n < MIN_REFERENCE_WINDOWS) throw new Error(`a healthy reference needs at least ${MIN_REFERENCE_WINDOWS} windows, got ${n}`);
-  const { mean, m2 } = stats(rows, F);
-  const std = Array.from(m2, (v, j) => floorStd(Math.sqrt(v / (n - 1)), mean[j]));
-  // leave-one-out deviations, exact: mean and variance without row i
-  const self: number[] = [];
-  const mi = new Float64Array(F), si = new Float64Array(F);
-  for (const r of rows) {
-    for (let j = 0; j < F; j++) {
-      const mu = (mean[j] * n - r[j]) / (n - 1);
-      const e = r[j] - mean[j];
-      const v = (m2[j] - (e * e * n) / (n - 1)) / (n - 2);
-      mi[j] = mu;
-      si[j] = floorStd(Math.sqrt(Math.max(v, 0)), mu);
-    }
-    self.push(rmsZ(r, mi, si));
+const stdOf = (c: Commissioning) => c.m2.map((v, j) => floorStd(Math.sqrt(v / Math.max(1, c.n - 1)), c.mean[j]));
+
+/** adds one healthy window (pure: returns the next state) */
+export function commission(c: Commissioning, x: ArrayLike<number>): Commissioning {
+  const deviations = c.n >= WARM ? [...c.deviations, rmsZ(x, c.mean, stdOf(c))] : c.deviations;
+  const n = c.n + 1;
+  const mean = c.mean.slice(), m2 = c.m2.slice();
+  for (let j = 0; j < mean.length; j++) {
+    const d = x[j] - mean[j];
+    mean[j] += d / n;
+    m2[j] += d * (x[j] - mean[j]);
   }
-  self.sort((a, b) => a - b);
-  const p95 = self[Math.min(n - 1, Math.ceil(0.95 * n) - 1)];
-  return { regime, features: [...features], windows: n, mean: Array.from(mean), std, selfDeviationP95: p95 > 0 ? p95 : 1e-9 };
+  return { n, mean, m2, deviations };
+}
+
+export function referenceOf(regime: string, features: string[], c: Commissioning): HealthyReference {
+  if (c.n < MIN_REFERENCE_WINDOWS) throw new Error(`a healthy reference needs at least ${MIN_REFERENCE_WINDOWS} windows, got ${c.n}`);
+  const d = [...c.deviations].sort((a, b) => a - b);
+  const p95 = d[Math.min(d.length - 1, Math.ceil(0.95 * d.length) - 1)];
+  return { regime, features: [...features], windows: c.n, mean: [...c.mean], std: stdOf(c), selfDeviationP95: p95 > 0 ? p95 : 1e-9 };
+}
+
+/** rows: the selected features of each healthy window, in time order (same order as `features`) */
+export function buildReference(regime: string, features: string[], rows: ReadonlyArray<ArrayLike<number>>): HealthyReference {
+  let c = startCommissioning(features.length);
+  for (const r of rows) c = commission(c, r);
+  return referenceOf(regime, features, c);
 }
 
 /** deviation ratio of one window (its values of ref.features) */

@@ -11,6 +11,14 @@
  * out than any training window. Pure functions: no Nest, no database.
  */
 
+/** what a verdict carries (the AnomalyDetected v2 / detect response field) */
+export interface OperatingConditions {
+  regime: string;
+  coverage: number;
+  hasBaseline: boolean;
+  unfamiliar: boolean;
+}
+
 export interface RegimeSpec {
   id: string;
   center: number[];

@@ -9,7 +9,7 @@
  *
  * The baseline-deviation member is scored as a new rig would meet it: the healthy reference of a held-out
  * fold comes only from cycles of the same operating regime that precede the fold and are healthy for the
- * component, never from the fold itself. "Unfamiliar": the fold's training part does not cover the
+ * component (the first COMMISSIONING_WINDOWS of them, as the saga's commissioning), never from the fold. "Unfamiliar": the fold's training part does not cover the
  * window's operating conditions (coverage below the limit) and its regime has no healthy reference.
  */
 import { readFileSync } from 'node:fs';
@@ -30,8 +30,8 @@ import type { UciData } from './uci-data.js';
 export const SCHEDULE_AUC = 0.7;
 export const MAX_INNER_FPR = 0.02;
 export const INNER_GROUPS = 3;
-/** the baseline reference: at most this many of the latest preceding healthy cycles of the regime */
-export const MAX_REFERENCE_WINDOWS = 100;
+/** the baseline reference: the first this many healthy cycles of the regime before the fold (commissioning) */
+export const COMMISSIONING_WINDOWS = 50;
 /** operating conditions: regime features and coverage features; unfamiliar below MIN_COVERAGE */
 export const REGIME_FEATURES = ['CE.mean', 'CP.mean'];
 export const COVERAGE_FEATURES = ['CE.mean', 'CP.mean', 'TS1.mean', 'TS2.mean', 'TS3.mean', 'TS4.mean', 'PS1.mean', 'EPS1.mean', 'FS1.mean'];
@@ -162,7 +162,7 @@ function baselineScores(features: Float64Array[], regime: string[], folds: Fold[
       const r = regime[i];
       if (!refs.has(r)) {
         const rows: number[][] = [];
-        for (let j = f.start - 1; j >= 0 && rows.length < MAX_REFERENCE_WINDOWS; j--)
+        for (let j = 0; j < f.start && rows.length < COMMISSIONING_WINDOWS; j++)
           if (healthy[j] && regime[j] === r) rows.push(bi.map((q) => features[j][q]));
         refs.set(r, rows.length >= MIN_REFERENCE_WINDOWS ? buildReference(r, BASELINE_FEATURES, rows) : null);
       }
