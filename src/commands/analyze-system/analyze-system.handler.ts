@@ -89,6 +89,7 @@ export class AnalyzeSystemHandler implements ICommandHandler<AnalyzeSystemComman
             components: a.components,
             confidence: a.confidence,
             model_version: a.modelVersion,
+            operating_conditions: a.operatingConditions ?? null,
           })),
         },
       };

@@ -32,6 +32,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
         'components',
         'confidence',
         'model_version',
+        'operating_conditions',
       ])
       .where('system_id', '=', systemId)
       .where('is_anomaly', '=', true);
@@ -59,6 +60,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
       components: r.components as AnomaliesPage['items'][number]['components'],
       confidence: Number(r.confidence),
       model_version: r.model_version,
+      operating_conditions: (r.operating_conditions ?? null) as AnomaliesPage['items'][number]['operating_conditions'],
     }));
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > params.limit && last ? encodeCursor({ windowStart: last.window_start, eventId: last.event_id }) : null };

@@ -81,5 +81,6 @@ export function toResponse(r: DetectionResult): DetectResponse {
     mode: r.mode,
     components: r.components,
     votes: r.votes,
+    operating_conditions: r.operatingConditions ?? null,
   };
 }
