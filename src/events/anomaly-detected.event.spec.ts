@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../event-store/event-store.js';
-import { ANOMALY_DETECTED, type AnomalyDetectedData, type AnomalyDetectedDataV1 } from './anomaly-detected.event.js';
+import { ANOMALY_DETECTED, anomalyDetectedV2, type AnomalyDetectedData, type AnomalyDetectedDataV1 } from './anomaly-detected.event.js';
 import { BASELINE_ESTABLISHED } from './baseline-established.event.js';
 import { EventSchemaError, latestVersion, newEvent, upcast } from './event-registry.js';
 
@@ -43,11 +43,12 @@ describe('AnomalyDetected versions', () => {
     expect(up.metadata).toMatchObject({ schemaVersion: 2, upcastFrom: 1 });
     expect(JSON.stringify(event.data)).toBe(snapshot);
   });
-  it('given a new event, then it is written at v2 and must say its operating conditions (or null)', () => {
+  it('given a new event, then it is written at v2; operating conditions are validated, and left out they read as null (not assessed)', () => {
     const oc = { regime: 'cooler-100', coverage: 0.004, hasBaseline: false, unfamiliar: true };
     const e = newEvent(ANOMALY_DETECTED, randomUUID(), { ...v1, operatingConditions: oc }, { correlationId: 'c', actor: 'a' });
     expect(e.metadata.schemaVersion).toBe(2);
-    expect(() => newEvent(ANOMALY_DETECTED, randomUUID(), v1, { correlationId: 'c', actor: 'a' })).toThrow(EventSchemaError);
+    expect(anomalyDetectedV2.parse(v1).operatingConditions).toBeNull();
+    expect(() => newEvent(ANOMALY_DETECTED, randomUUID(), { ...v1, operatingConditions: { regime: 'x' } }, { correlationId: 'c', actor: 'a' })).toThrow(EventSchemaError);
     expect(() => newEvent(ANOMALY_DETECTED, randomUUID(), { ...v1, operatingConditions: { ...oc, coverage: 2 } }, { correlationId: 'c', actor: 'a' })).toThrow(/coverage/);
   });
 });

@@ -42,9 +42,12 @@ export const operatingConditionsSchema = z
   .meta({ id: 'OperatingConditions' });
 export type OperatingConditions = z.infer<typeof operatingConditionsSchema>;
 
-/** v2 adds `operatingConditions`: null when the model version assesses no coverage (every v1 event). */
+/**
+ * v2 adds `operatingConditions`: null when the model version assesses no coverage (every v1 event). A writer
+ * that does not know the field (tools, fixtures) may leave it out: it reads as null, "not assessed".
+ */
 export const anomalyDetectedV2 = anomalyDetectedV1.extend({
-  operatingConditions: operatingConditionsSchema.nullable(),
+  operatingConditions: operatingConditionsSchema.nullable().default(null),
 });
 
 export type AnomalyDetectedDataV1 = z.infer<typeof anomalyDetectedV1>;
