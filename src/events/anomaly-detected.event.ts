@@ -32,15 +32,28 @@ export const anomalyDetectedV1 = z.object({
  * as this window's nearest training window (1 typical, near 0 outside the training data); unfamiliar =
  * coverage below the version's limit and no healthy baseline of the equipment for the regime.
  */
-export const operatingConditionsSchema = z
+export const operatingConditionsSchema = z.object({
+  regime: z.string(),
+  coverage: z.number().min(0).max(1),
+  hasBaseline: z.boolean(),
+  unfamiliar: z.boolean(),
+});
+export type OperatingConditions = z.infer<typeof operatingConditionsSchema>;
+
+/** The same in the HTTP answers (detect, anomalies, sync analyses), in their snake_case. */
+export const operatingConditionsItem = z
   .object({
-    regime: z.string(),
-    coverage: z.number().min(0).max(1),
-    hasBaseline: z.boolean(),
-    unfamiliar: z.boolean(),
+    regime: z.string().meta({ description: "Estimated operating regime (the model version's regimes, e.g. cooler-100)" }),
+    coverage: z.number().min(0).max(1).meta({ description: 'Share of training windows at least as far from their nearest training window as this one is (1 typical, near 0 outside the training data)' }),
+    has_baseline: z.boolean().meta({ description: "The equipment has an established healthy baseline for this regime" }),
+    unfamiliar: z.boolean().meta({ description: 'coverage below the version\'s limit and no baseline: the verdict\'s confidence is halved' }),
   })
   .meta({ id: 'OperatingConditions' });
-export type OperatingConditions = z.infer<typeof operatingConditionsSchema>;
+export type OperatingConditionsItem = z.infer<typeof operatingConditionsItem>;
+
+export function toOperatingConditionsItem(c: OperatingConditions | null | undefined): OperatingConditionsItem | null {
+  return c ? { regime: c.regime, coverage: c.coverage, has_baseline: c.hasBaseline, unfamiliar: c.unfamiliar } : null;
+}
 
 /**
  * v2 adds `operatingConditions`: null when the model version assesses no coverage (every v1 event). A writer

@@ -5,6 +5,7 @@ import type { Database } from '../../database/database.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { DATABASE } from '../../infrastructure/tokens.js';
+import { toOperatingConditionsItem, type OperatingConditions } from '../../events/anomaly-detected.event.js';
 import { decodeCursor, encodeCursor } from './anomaly-cursor.js';
 import { GetAnomaliesQuery, type AnomaliesPage } from './get-anomalies.query.js';
 
@@ -60,7 +61,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
       components: r.components as AnomaliesPage['items'][number]['components'],
       confidence: Number(r.confidence),
       model_version: r.model_version,
-      operating_conditions: (r.operating_conditions ?? null) as AnomaliesPage['items'][number]['operating_conditions'],
+      operating_conditions: toOperatingConditionsItem(r.operating_conditions as OperatingConditions | null),
     }));
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > params.limit && last ? encodeCursor({ windowStart: last.window_start, eventId: last.event_id }) : null };
