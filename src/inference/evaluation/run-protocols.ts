@@ -244,7 +244,7 @@ export async function runProtocols(o: ProtocolOptions): Promise<ProtocolReport[]
       if (protocol === 'stretch' && oc) {
         const ctl = fromOof(oc, 'control', n, folds);
         rows.push(figures('control: ensemble recipe on the cycle index', ctl.score, ctl.threshold, cond, healthyValue, ctl.skipped));
-        ens = { ...fromOof(oc, 'model', n, folds), name: `ensemble recipe of ${o.version.version} (refitted per fold)` };
+        ens = { ...fromOof(oc, 'model', n, folds), name: `ensemble recipe ${oof!.recipe.split(':')[0]} (refitted per fold)` };
       }
       if (ens) rows.push(figures(ens.name, ens.score, ens.threshold, cond, healthyValue, ens.skipped));
       let unfamiliarModel = ens ? { name: ens.name, score: ens.score, threshold: ens.threshold } : { name: rows[1].model, score: et.score, threshold: et.threshold };
