@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { baselineStep, type BaselineSpec, type BaselineStates } from './baseline-state.js';
 import { baselineProbability, buildReference, deviationRatio, MIN_REFERENCE_WINDOWS } from './healthy-baseline.js';
-import { coverage, coverageOf, estimateRegime, selfDistances, type OperatingConditionsSpec } from './operating-conditions.js';
+import { coverage, coverageOf, estimateRegime, nearestDistance, nearestDistanceSorted, selfDistances, type OperatingConditionsSpec } from './operating-conditions.js';
 
 // deterministic pseudo-noise
 const noise = (i: number, j: number) => { const s = Math.sin(i * 12.9898 + j * 78.233) * 43758.5453; return s - Math.floor(s) - 0.5; };
@@ -65,5 +65,11 @@ describe('operating conditions', () => {
     expect(coverage(spec, [0, 0])).toBeGreaterThan(0.3);
     expect(coverage(spec, [50, 50])).toBeCloseTo(1 / 51, 12);
     expect(coverageOf([0.1, 0.2, 0.3], 0.2)).toBeCloseTo(3 / 4, 12);
+  });
+  it('given any query, then the sorted search finds the same nearest distance as the full scan', () => {
+    for (let i = 0; i < 200; i++) {
+      const z = [3 * noise(i, 7), 3 * noise(i, 8)];
+      expect(nearestDistanceSorted(spec, z)).toBe(nearestDistance(pts, z));
+    }
   });
 });

@@ -82,6 +82,47 @@ export function selfDistances(points: ReadonlyArray<ArrayLike<number>>): number[
   return points.map((p, i) => nearestDistance(points, p, i)).sort((a, b) => a - b);
 }
 
+/** the spec's points sorted by their first coordinate, flat (built once per spec) */
+const sortedPoints = new WeakMap<OperatingConditionsSpec, { first: Float64Array; flat: Float64Array; dims: number }>();
+
+function sortedOf(spec: OperatingConditionsSpec) {
+  let s = sortedPoints.get(spec);
+  if (!s) {
+    const dims = spec.coverageFeatures.length;
+    const order = spec.points.map((_, i) => i).sort((a, b) => spec.points[a][0] - spec.points[b][0]);
+    const flat = new Float64Array(order.length * dims);
+    order.forEach((i, k) => flat.set(spec.points[i], k * dims));
+    s = { first: Float64Array.from(order, (i) => spec.points[i][0]), flat, dims };
+    sortedPoints.set(spec, s);
+  }
+  return s;
+}
+
+/**
+ * The same nearest distance as nearestDistance, searched outwards from the query's place in the first
+ * coordinate and stopped once that coordinate alone is farther than the best: a detect request pays a few
+ * dozen point distances instead of all 1,655 (spec test: equal to the full scan).
+ */
+export function nearestDistanceSorted(spec: OperatingConditionsSpec, z: ArrayLike<number>): number {
+  const { first, flat, dims } = sortedOf(spec);
+  let lo = 0, hi = first.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (first[mid] < z[0]) lo = mid + 1; else hi = mid; }
+  let best = Infinity;
+  const dist = (k: number) => {
+    let d = 0;
+    for (let j = 0, o = k * dims; j < dims; j++) { const e = flat[o + j] - z[j]; d += e * e; if (d >= best) break; }
+    if (d < best) best = d;
+  };
+  for (let up = lo, down = lo - 1; up < first.length || down >= 0; ) {
+    const du = up < first.length ? (first[up] - z[0]) ** 2 : Infinity;
+    const dd = down >= 0 ? (z[0] - first[down]) ** 2 : Infinity;
+    if (Math.min(du, dd) >= best) break;
+    if (du <= dd) dist(up++);
+    else dist(down--);
+  }
+  return Math.sqrt(best);
+}
+
 export function coverage(spec: OperatingConditionsSpec, x: ArrayLike<number>): number {
-  return coverageOf(spec.selfDistances, nearestDistance(spec.points, standardise(spec.mean, spec.std, x)));
+  return coverageOf(spec.selfDistances, nearestDistanceSorted(spec, standardise(spec.mean, spec.std, x)));
 }
