@@ -48,6 +48,10 @@ const thresholds = z.object({ rf: thresholdSet, xgb: thresholdSet, helm: thresho
 const familyWeights = z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), lr: z.number().min(0) }).partial();
 const channel = z.object({ features: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number().positive()) });
 const severity = z.enum(['none', 'low', 'medium', 'high', 'critical']);
+const numberRows = z.custom<number[][]>(
+  (v) => Array.isArray(v) && v.length >= 2 && v.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number' && Number.isFinite(x))),
+  'must be at least 2 rows of finite numbers',
+);
 
 export const manifestVersionSchema = z.object({
   version: z.string().min(1),
@@ -89,8 +93,9 @@ export const manifestVersionSchema = z.object({
       coverageFeatures: z.array(z.string()).min(1),
       mean: z.array(z.number()),
       std: z.array(z.number()),
-      points: z.array(z.array(z.number())).min(2),
-      selfDistances: z.array(z.number().min(0)).min(2),
+      // thousands of numbers: checked by one loop (zod's per-element parse took ~0.4 s at start-up)
+      points: numberRows,
+      selfDistances: z.custom<number[]>((v) => Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === 'number' && x >= 0), 'must be at least 2 non-negative numbers'),
       minCoverage: z.number().min(0).max(1),
     })
     .optional(),
