@@ -30,7 +30,7 @@ import export_onnx as EX  # noqa: E402
 from bundle import bundle_version  # noqa: E402
 
 SEED = 20261128
-VERSION = "hydraulic-17-1.1.0"
+VERSION = "hydraulic-17-1.2.1"  # --version picks another (1.2.0: the same with the baseline member voting)
 FAMILIES = ["rf", "xgb", "helm", "lr"]          # window models
 SAMPLE_FAMILIES = ["rf", "xgb", "helm"]         # single-sample models (no lr: the transients need a window)
 WEIGHTS = {"rf": 0.4, "xgb": 0.4, "helm": 0.2, "lr": 0.0}
@@ -192,6 +192,42 @@ def thresholds_from_inner(Xw, Y, seed):
 INNER_OOF = []  # inner out-of-fold probabilities (for --dump)
 
 
+# ---------------------------------------------------------------- operating conditions (1.2.0 on)
+# Regimes: the cooler settings, told apart by cooling efficiency and power. Coverage: nearest-training-window
+# distance in these standardised operating features, as a conformal p-value (src/inference/baseline/
+# operating-conditions.ts). Baseline member: the switching-transient features against the equipment's own
+# healthy reference per regime (src/inference/baseline/healthy-baseline.ts), accumulator only, fixed a priori.
+REGIME_FEATURES = ["CE.mean", "CP.mean"]
+COVERAGE_FEATURES = ["CE.mean", "CP.mean", "TS1.mean", "TS2.mean", "TS3.mean", "TS4.mean", "PS1.mean", "EPS1.mean", "FS1.mean"]
+MIN_COVERAGE = 0.01
+BASELINE_COMMISSIONING = 50
+BASELINE_WEIGHT = 0.5
+# 1.2.0 let the member vote on the accumulator; its re-projection over the training history lost accumulator
+# recall (commissioning in cooler 20 % / 100 % met a degraded accumulator, docs/models.md §5.0), so from 1.2.1 on the
+# baselines are learned and recorded but vote on nothing
+BASELINE_COMPONENTS_BY_VERSION = {"hydraulic-17-1.2.0": ["accumulator"]}
+
+
+def operating_conditions(Xw, names, labels):
+    ri = [names.index(f) for f in REGIME_FEATURES]
+    ci = [names.index(f) for f in COVERAGE_FEATURES]
+    regimes = []
+    for k in sorted(set(int(v) for v in labels["cooler"])):
+        R = Xw[labels["cooler"] == k][:, ri]
+        regimes.append({"id": f"cooler-{k}", "center": [float(v) for v in R.mean(axis=0)],
+                        "scale": [float(max(v, 1e-6)) for v in R.std(axis=0)]})
+    C = Xw[:, ci]
+    mu, sd = C.mean(axis=0), C.std(axis=0)
+    Z = np.round((C - mu) / np.where(sd > 1e-12, sd, 1.0), 4)
+    D = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(D, np.inf)
+    self_d = np.sort(D.min(axis=1))
+    return {"regimeFeatures": REGIME_FEATURES, "regimes": regimes, "coverageFeatures": COVERAGE_FEATURES,
+            "mean": [float(v) for v in mu], "std": [float(v) for v in sd],
+            "points": [[float(v) for v in row] for row in Z], "selfDistances": [float(v) for v in self_d],
+            "minCoverage": MIN_COVERAGE}
+
+
 def sample_rows(W, idx, stride, offset_by_cycle=True):
     rows = []
     for j, i in enumerate(idx):
@@ -225,8 +261,13 @@ def main():
     ap.add_argument("--skip-cv", action="store_true")
     ap.add_argument("--activate", action="store_true", help="make this version the manifest's active one")
     ap.add_argument("--dump", default=None, help="write inner/outer out-of-fold probabilities to this .npz (analysis)")
+    ap.add_argument("--cv-from", default=None,
+                    help="with --skip-cv: take the block-CV section (fold models, thresholds, metrics) of this version "
+                         "from the manifest; only valid when its recipe and seeds are this version's (1.2.0 from 1.1.0)")
+    ap.add_argument("--version", default=None, help="version to write (default: VERSION)")
     args = ap.parse_args()
-    global LR_MASK
+    global LR_MASK, VERSION
+    VERSION = args.version or VERSION
     t0 = time.time()
     out = os.path.abspath(args.out)
     vdir = os.path.join(out, "hydraulic-17", VERSION)
@@ -337,6 +378,13 @@ def main():
                     print(f"  {kind:8s} {c:12s} fpr={m['fpr']:.4f} recall={m['recall']:.4f} acc={m['accuracy']:.4f} "
                           f"f1={m['macroF1']:.4f} condAcc={m['conditionAccuracy']:.4f}")
 
+    if cv is None and args.cv_from:
+        with open(os.path.join(out, "manifest.json")) as f:
+            src = next(v for v in json.load(f)["versions"] if v["version"] == args.cv_from)
+        if src["training"]["dataSha256"] != data_digest(args.data):
+            raise SystemExit(f"--cv-from {args.cv_from}: trained on other data")
+        cv = {**src["cv"], "protocol": src["cv"]["protocol"] + f" (fold models shared with {args.cv_from}: same recipe and seeds)"}
+
     # ---------------- production models on all cycles
     all_idx = np.arange(n)
     wm, sm, thr, files = fit_all(all_idx, SEED, vdir)
@@ -426,6 +474,9 @@ def main():
                           "xgboost": xgb.__version__},
         },
         "cv": cv,
+        "operatingConditions": operating_conditions(Xw, wnames, labels),
+        "baseline": {"features": [nm for nm, m in zip(wnames, LR_MASK) if m], "commissioningWindows": BASELINE_COMMISSIONING,
+                     "weight": BASELINE_WEIGHT, "components": BASELINE_COMPONENTS_BY_VERSION.get(VERSION, [])},
     }
     # every window model in one graph: what the service runs when all of them are enabled
     version["windowBundle"] = bundle_version(out, version)

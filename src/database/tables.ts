@@ -96,6 +96,8 @@ export interface AnomalyResultsTable {
   is_anomaly: boolean;
   source: 'saga' | 'analysis' | 'reprojection';
   feedback: string | null;
+  /** AnomalyDetected v2 operatingConditions (null: not assessed) */
+  operating_conditions: Json | null;
   recorded_at: Timestamp;
   /** migrations/0007: NULL on rows projected before it (until a rebuild). */
   source_event_ids: Json<string[]> | null;

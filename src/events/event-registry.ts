@@ -16,8 +16,11 @@ import {
   ANOMALY_DETECTED,
   ANOMALY_FEEDBACK_RECORDED,
   anomalyDetectedV1,
+  anomalyDetectedV2,
   anomalyFeedbackRecordedV1,
+  upcastAnomalyDetectedV1,
 } from './anomaly-detected.event.js';
+import { BASELINE_ESTABLISHED, baselineEstablishedV1 } from './baseline-established.event.js';
 import { MODEL_VERSION_PROMOTED, modelVersionPromotedV1 } from './model-version-promoted.event.js';
 import { READINGS_INGESTED, readingsIngestedV1 } from './readings-ingested.event.js';
 import {
@@ -102,7 +105,8 @@ defineEvent({
   versions: [readingsQuarantinedV1, readingsQuarantinedV2],
   upcasters: [upcastReadingsQuarantinedV1],
 });
-defineEvent({ type: ANOMALY_DETECTED, versions: [anomalyDetectedV1], upcasters: [] });
+defineEvent({ type: ANOMALY_DETECTED, versions: [anomalyDetectedV1, anomalyDetectedV2], upcasters: [upcastAnomalyDetectedV1] });
+defineEvent({ type: BASELINE_ESTABLISHED, versions: [baselineEstablishedV1], upcasters: [] });
 defineEvent({ type: ANOMALY_FEEDBACK_RECORDED, versions: [anomalyFeedbackRecordedV1], upcasters: [] });
 defineEvent({ type: ANALYSIS_REQUESTED, versions: [analysisRequestedV1], upcasters: [] });
 defineEvent({ type: ANALYSIS_COMPLETED, versions: [analysisCompletedV1], upcasters: [] });

@@ -4,6 +4,8 @@ export const streams = {
   /** Quarantined rows that carry no usable system id. */
   unassignedQuarantine: 'readings-_unassigned',
   anomalies: (systemId: string) => `anomalies-${systemId}`,
+  /** per-equipment healthy baselines (BaselineEstablished) */
+  baselines: (systemId: string) => `baselines-${systemId}`,
   analysis: (analysisId: string) => `analysis-${analysisId}`,
   models: 'models',
 } as const;

@@ -12,6 +12,8 @@
  *   that are not anomalous update it, so a developing fault is not learned as normal.
  * - Variance never falls below (minStdFraction * baseline std)^2.
  */
+import type { BaselineStates } from './baseline/baseline-state.js';
+
 export interface AdaptiveChannelConfig {
   features: readonly string[];
   mean: readonly number[];
@@ -39,6 +41,8 @@ export interface AdaptiveState {
   modelVersion: string;
   window?: AdaptiveChannelState;
   sample?: AdaptiveChannelState;
+  /** per operating regime: commissioning or the established healthy reference (versions with `baseline`) */
+  baselines?: BaselineStates;
 }
 
 export type AdaptiveMode = 'window' | 'sample';

@@ -27,6 +27,9 @@
  */
 import { metrics } from '../observability/metrics.js';
 import { adaptiveStep, initialAdaptiveState, type AdaptiveConfig, type AdaptiveState } from './adaptive.js';
+import { baselineStep } from './baseline/baseline-state.js';
+import type { HealthyReference } from './baseline/healthy-baseline.js';
+import { coverage, estimateRegime, type OperatingConditions } from './baseline/operating-conditions.js';
 import { COMPONENTS, FAMILIES, combine, type ComponentName, type ComponentResult, type EnsembleConfig, type Family, type Severity } from './ensemble.js';
 import { SAMPLE_FEATURE_NAMES, SENSORS, WINDOW_FEATURE_NAMES, sampleFeatures, windowFeatures } from './features/hydraulic-17.js';
 import { assemblePackedWindow, assembleWindow, defaultMinPresent, WindowError, type TimedValues } from './features/window.js';
@@ -52,6 +55,17 @@ export interface DetectionResult {
   components: Record<ComponentName, ComponentResult>;
   votes: Record<string, { weight: number; anomaly: boolean; score: number }>;
   mode: 'window' | 'sample';
+  /** window mode of versions with operatingConditions (1.2.0 on): regime, coverage, unfamiliar; else null */
+  operatingConditions: OperatingConditions | null;
+  /** the equipment's healthy reference that this window completed (the saga records BaselineEstablished) */
+  baselineEstablished?: HealthyReference;
+}
+
+/** per window: inputs of the operating-conditions assessment (indices into the feature row, looked up once) */
+interface ConditionInputs {
+  regime: number[];
+  coverage: number[];
+  baseline: number[];
 }
 
 export interface DetectorFlags {
@@ -99,6 +113,7 @@ export class AnomalyDetector {
   /** Where the adaptive channels' inputs sit in a feature row / sample row (looked up once, not per call). */
   private readonly adaptiveWindowIndex: number[];
   private readonly adaptiveSampleIndex: number[];
+  private readonly conditionIndex: { regime: number[]; coverage: number[]; baseline: number[] } | null;
 
   private constructor(
     readonly manifest: ManifestVersion,
@@ -114,6 +129,9 @@ export class AnomalyDetector {
     this.flags = flags;
     this.adaptiveWindowIndex = manifest.adaptive.window.features.map((name) => WINDOW_FEATURE_NAMES.indexOf(name));
     this.adaptiveSampleIndex = manifest.adaptive.sample.features.map((name) => SENSORS.indexOf(name as (typeof SENSORS)[number]));
+    const oc = manifest.operatingConditions;
+    const at = (names: readonly string[]) => names.map((name) => WINDOW_FEATURE_NAMES.indexOf(name));
+    this.conditionIndex = oc ? { regime: at(oc.regimeFeatures), coverage: at(oc.coverageFeatures), baseline: at(manifest.baseline?.features ?? []) } : null;
   }
 
   static async load(opts: DetectorOptions): Promise<AnomalyDetector> {
@@ -227,13 +245,16 @@ export class AnomalyDetector {
     const F = WINDOW_FEATURE_NAMES.length;
     const x = new Float32Array(n * F);
     const means: number[][] = [];
+    const ci = this.conditionIndex;
+    const conditions: ConditionInputs[] = [];
     windows.forEach((cols, i) => {
       const f = windowFeatures(cols);
       x.set(f, i * F);
       means.push(this.adaptiveWindowIndex.map((k) => f[k]));
+      if (ci) conditions.push({ regime: ci.regime.map((k) => f[k]), coverage: ci.coverage.map((k) => f[k]), baseline: ci.baseline.map((k) => f[k]) });
     });
     const probs = await this.runAll(this.windowModels, x, n);
-    return this.finish('window', probs, n, means, state, opts.independent);
+    return this.finish('window', probs, n, means, state, opts.independent, ci ? conditions : undefined);
   }
 
   async scoreSample(values: Record<string, number>, state?: AdaptiveState): Promise<{ result: DetectionResult; state: AdaptiveState }> {
@@ -276,6 +297,7 @@ export class AnomalyDetector {
     adaptiveInputs: number[][],
     state: AdaptiveState | undefined,
     independent = false,
+    conditions?: ConditionInputs[],
   ): { results: DetectionResult[]; state: AdaptiveState } {
     let st = state ?? initialAdaptiveState(this.version);
     const cfg = this.ensembleConfig(mode);
@@ -298,8 +320,28 @@ export class AnomalyDetector {
         if (!independent) st = step.state;
         adaptive = { anomaly: step.vote.anomaly, score: step.vote.score };
       }
-      const out = combine(cfg, { probabilities: rowProbs, adaptive });
-      results.push({ ...out, modelVersion: this.version, mode });
+      const oc = this.manifest.operatingConditions;
+      const bs = this.manifest.baseline;
+      let operatingConditions: OperatingConditions | null = null;
+      let baseline: { probability: number; weight: number; components: ComponentName[] } | null = null;
+      let established: HealthyReference | undefined;
+      if (oc && conditions) {
+        const c = conditions[i];
+        const regime = estimateRegime(oc, c.regime);
+        let hasBaseline = false;
+        // independent windows (detect requests) belong to no equipment: no baseline to learn or use
+        if (bs && !independent) {
+          const step = baselineStep(bs, st.baselines, regime, c.baseline);
+          st = { ...st, baselines: step.states };
+          hasBaseline = step.probability !== null;
+          if (step.probability !== null) baseline = { probability: step.probability, weight: bs.weight, components: bs.components };
+          if (step.established) established = step.established;
+        }
+        const cov = coverage(oc, c.coverage);
+        operatingConditions = { regime, coverage: cov, hasBaseline, unfamiliar: cov < oc.minCoverage && !hasBaseline };
+      }
+      const out = combine(cfg, { probabilities: rowProbs, adaptive, baseline, unfamiliar: operatingConditions?.unfamiliar ?? false });
+      results.push({ ...out, modelVersion: this.version, mode, operatingConditions, ...(established ? { baselineEstablished: established } : {}) });
     }
     return { results, state: st };
   }

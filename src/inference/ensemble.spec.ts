@@ -84,6 +84,24 @@ describe('ensemble vote', () => {
     expect(glob.components.accumulator.probability).toBeCloseTo(0.4 / 0.6, 10);
   });
 
+  it('given a baseline member for the accumulator, when its reference exists, then it takes its weight of the accumulator only and votes', () => {
+    const p = { ...healthy(), accumulator: [0.6, 0.3, 0.1, 0] }; // supervised P(degraded) 0.4 < 0.7
+    const r = combine(cfg, { probabilities: { rf: p, xgb: p }, baseline: { probability: 1, weight: 0.5, components: ['accumulator'] } });
+    expect(r.components.accumulator.probability).toBeCloseTo(0.7, 10); // 0.5 * 0.4 + 0.5 * 1
+    expect(r.components.accumulator).toMatchObject({ degraded: true, condition: 115 });
+    expect(r.components.valve.probability).toBe(0);
+    expect(r.votes.baseline).toEqual({ weight: 0.5, anomaly: true, score: 1 });
+    expect(combine(cfg, { probabilities: { rf: p, xgb: p }, baseline: null }).components.accumulator.probability).toBeCloseTo(0.4, 10);
+  });
+
+  it('given unfamiliar operating conditions, then the same verdict carries half the confidence', () => {
+    const bad = { ...healthy(), valve: [0.1, 0.1, 0.7, 0.1] };
+    const known = combine(cfg, { probabilities: { rf: bad, xgb: bad } });
+    const unknown = combine(cfg, { probabilities: { rf: bad, xgb: bad }, unfamiliar: true });
+    expect(unknown.isAnomaly).toBe(known.isAnomaly);
+    expect(unknown.confidence).toBeCloseTo(known.confidence / 2, 12);
+  });
+
   it('refuses to vote with every supervised model off', () => {
     expect(() => combine(cfg, { probabilities: {} })).toThrow(/no supervised model/);
   });

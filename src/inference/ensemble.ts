@@ -49,6 +49,13 @@ export type ComponentProbabilities = Record<ComponentName, ArrayLike<number>>;
 export interface EnsembleInput {
   probabilities: Partial<Record<Family, ComponentProbabilities>>;
   adaptive?: { anomaly: boolean; score: number } | null;
+  /**
+   * Baseline-deviation member (the equipment's healthy reference for the window's regime): its P(degraded)
+   * takes `weight` of the listed components' P(degraded); null/absent while no reference exists.
+   */
+  baseline?: { probability: number; weight: number; components: readonly ComponentName[] } | null;
+  /** the window's operating conditions are not covered (docs/models.md §3): confidence is halved */
+  unfamiliar?: boolean;
 }
 
 export interface EnsembleOutput {
@@ -98,7 +105,9 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
       for (let k = 0; k < K; k++) p[k] += (w(f) * pf[k]) / wsum;
     }
     pEns[c] = p;
-    const probability = clamp01(1 - p[0]);
+    const bl = input.baseline;
+    const supervised = clamp01(1 - p[0]);
+    const probability = bl && bl.components.includes(c) ? clamp01((1 - bl.weight) * supervised + bl.weight * bl.probability) : supervised;
     const degraded = probability >= thr[c];
     const cls = degraded ? argmaxFrom(p, 1) : 0;
     const condition = cfg.components[c].conditions[cls];
@@ -126,6 +135,7 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
     }
     votes[f] = { weight: globalW(f), anomaly, score };
   }
+  if (input.baseline) votes.baseline = { weight: input.baseline.weight, anomaly: input.baseline.probability >= 0.5, score: input.baseline.probability };
   const ad = input.adaptive ?? null;
   if (ad) votes.adaptive = { weight: cfg.weights.adaptive, anomaly: ad.anomaly, score: ad.score };
   const supervisedAnomaly = affected !== null;
@@ -138,6 +148,7 @@ export function combine(cfg: EnsembleConfig, input: EnsembleInput): EnsembleOutp
   } else {
     confidence = clamp01(Math.min(...COMPONENTS.map((c) => pEns[c][0])));
   }
+  if (input.unfamiliar) confidence *= 0.5;
   // score: the largest P(degraded), or the adaptive score scaled by its weight if that is larger
   const score = clamp01(Math.max(maxProb, ad ? cfg.weights.adaptive * ad.score : 0));
   return {

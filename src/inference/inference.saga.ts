@@ -17,7 +17,7 @@ import { streams } from '../events/streams.js';
 import { runWithCorrelation } from '../observability/correlation.js';
 import { metrics } from '../observability/metrics.js';
 import { readCheckpoint } from '../projections/projection-runner.js';
-import { anomalyDetectedEvent, appendAnomaly } from './window-anomaly-event.js';
+import { anomalyDetectedEvent, appendAnomaly, appendOnce, baselineEstablishedEvent } from './window-anomaly-event.js';
 import {
   addChunk,
   emptyEquipment,
@@ -75,6 +75,8 @@ export class InferenceSaga {
   private scorer: WindowScorer;
   private readonly loaded = new Map<string, WindowScorer>();
   private versionChanged = false;
+  /** BaselineEstablished events of the batch in hand (appended before the commit, like the decisions) */
+  private baselines: NewEvent[] = [];
 
   constructor(
     private readonly database: Database,
@@ -161,6 +163,7 @@ export class InferenceSaga {
     const db = this.database.db;
     this.checkpoint = await readCheckpoint(db, INFERENCE_SAGA);
     this.equipment.clear();
+    this.baselines = [];
     for (const row of await db.selectFrom('inference_equipment').selectAll().execute()) {
       const state = emptyEquipment(row.system_id, row.equipment_id);
       state.lastClosedStart = row.last_closed_start ? new Date(row.last_closed_start).getTime() : null;
@@ -271,6 +274,11 @@ export class InferenceSaga {
 
     decisions.push(...(await this.decideAll(outcomes)));
     await this.record(decisions);
+    // deterministic ids: a replayed batch finds them recorded ('already')
+    for (const event of this.baselines.splice(0)) {
+      const data = event.data as { systemId: string };
+      await appendOnce(this.store, streams.baselines(data.systemId), event);
+    }
 
     const last = raw[raw.length - 1]!.position;
     await this.commit(dirty, last);
@@ -301,6 +309,11 @@ export class InferenceSaga {
       return undefined;
     }
     state.adaptiveState = scored.state;
+    const ref = scored.result.baselineEstablished;
+    if (ref) {
+      this.baselines.push(baselineEstablishedEvent(w, scored.result.modelVersion, ref, { correlationId: w.correlationId, causationId: w.causationId, actor: ACTOR }));
+      this.log('info', 'healthy baseline established', { system_id: w.systemId, equipment_id: w.equipmentId, regime: ref.regime, windows: ref.windows });
+    }
     metrics.sagaWindows.inc({ outcome: scored.result.isAnomaly ? 'anomaly' : 'normal' });
     if (!scored.result.isAnomaly) return undefined;
     return anomalyDetectedEvent(w, scored.result, { correlationId: w.correlationId, causationId: w.causationId, actor: ACTOR });

@@ -48,6 +48,10 @@ const thresholds = z.object({ rf: thresholdSet, xgb: thresholdSet, helm: thresho
 const familyWeights = z.object({ rf: z.number().min(0), xgb: z.number().min(0), helm: z.number().min(0), lr: z.number().min(0) }).partial();
 const channel = z.object({ features: z.array(z.string()), mean: z.array(z.number()), std: z.array(z.number().positive()) });
 const severity = z.enum(['none', 'low', 'medium', 'high', 'critical']);
+const numberRows = z.custom<number[][]>(
+  (v) => Array.isArray(v) && v.length >= 2 && v.every((r) => Array.isArray(r) && r.every((x) => typeof x === 'number' && Number.isFinite(x))),
+  'must be at least 2 rows of finite numbers',
+);
 
 export const manifestVersionSchema = z.object({
   version: z.string().min(1),
@@ -78,6 +82,32 @@ export const manifestVersionSchema = z.object({
     warmup: z.number().int().min(0),
     minSensors: z.number().int().positive(),
   }),
+  /**
+   * Operating regimes and the training data's coverage of operating conditions (1.2.0 on; docs/models.md §3
+   * "Unfamiliar conditions"); without it verdicts carry operatingConditions: null.
+   */
+  operatingConditions: z
+    .object({
+      regimeFeatures: z.array(z.string()).min(1),
+      regimes: z.array(z.object({ id: z.string().min(1), center: z.array(z.number()), scale: z.array(z.number().positive()) })).min(1),
+      coverageFeatures: z.array(z.string()).min(1),
+      mean: z.array(z.number()),
+      std: z.array(z.number()),
+      // thousands of numbers: checked by one loop (zod's per-element parse took ~0.4 s at start-up)
+      points: numberRows,
+      selfDistances: z.custom<number[]>((v) => Array.isArray(v) && v.length >= 2 && v.every((x) => typeof x === 'number' && x >= 0), 'must be at least 2 non-negative numbers'),
+      minCoverage: z.number().min(0).max(1),
+    })
+    .optional(),
+  /** per-equipment healthy baselines and the baseline-deviation member (1.2.0 on; needs operatingConditions) */
+  baseline: z
+    .object({
+      features: z.array(z.string()).min(1),
+      commissioningWindows: z.number().int().min(20),
+      weight: z.number().min(0).max(1),
+      components: z.array(z.enum(COMPONENTS)),
+    })
+    .optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   cv: z
     .object({
@@ -144,6 +174,22 @@ export function selectVersion(manifest: Manifest, version?: string, file = 'mani
     const ch = v.adaptive[mode];
     if (ch.mean.length !== ch.features.length || ch.std.length !== ch.features.length)
       throw new RegistryError(`${file}: version '${want}' adaptive.${mode}: mean/std/features lengths differ`);
+  }
+  const oc = v.operatingConditions;
+  const unknownFeature = (names: readonly string[]) => names.find((n) => !WINDOW_FEATURE_NAMES.includes(n));
+  if (oc) {
+    const bad = unknownFeature([...oc.regimeFeatures, ...oc.coverageFeatures]);
+    if (bad) throw new RegistryError(`${file}: version '${want}' operatingConditions: '${bad}' is not a window feature`);
+    const F = oc.coverageFeatures.length;
+    if (oc.mean.length !== F || oc.std.length !== F || oc.points.some((p) => p.length !== F))
+      throw new RegistryError(`${file}: version '${want}' operatingConditions: mean/std/points lengths differ from coverageFeatures`);
+    if (oc.regimes.some((r) => r.center.length !== oc.regimeFeatures.length || r.scale.length !== oc.regimeFeatures.length))
+      throw new RegistryError(`${file}: version '${want}' operatingConditions: a regime's centre/scale length differs from regimeFeatures`);
+  }
+  if (v.baseline) {
+    if (!oc) throw new RegistryError(`${file}: version '${want}' baseline needs operatingConditions (its regimes)`);
+    const bad = unknownFeature(v.baseline.features);
+    if (bad) throw new RegistryError(`${file}: version '${want}' baseline: '${bad}' is not a window feature`);
   }
   return v;
 }

@@ -1,4 +1,5 @@
 import type { AnomalyDetectedData } from '../events/anomaly-detected.event.js';
+import type { HealthyReference } from './baseline/healthy-baseline.js';
 import type { TimedSample } from './window-assembler.js';
 
 /** What the saga and analyses need from the ensemble; `AnomalyDetector` (src/inference/anomaly-detector.ts) fits it. */
@@ -11,6 +12,10 @@ export interface WindowScore {
   severity: AnomalyDetectedData['severity'];
   components: AnomalyDetectedData['components'];
   votes: AnomalyDetectedData['votes'];
+  /** absent for scorers without a coverage model (recorded as null) */
+  operatingConditions?: AnomalyDetectedData['operatingConditions'];
+  /** a healthy reference this window completed (recorded as BaselineEstablished) */
+  baselineEstablished?: HealthyReference;
 }
 
 export interface WindowScorer {

@@ -40,6 +40,7 @@ export class AnomalyResultsProjection implements Projection {
           components: d.components,
           votes: d.votes,
           confidence: d.confidence,
+          operating_conditions: d.operatingConditions ?? null,
           is_anomaly: d.severity !== 'none',
           source: d.analysisId ? 'analysis' : 'saga',
           recorded_at: event.createdAt,
@@ -54,17 +55,17 @@ export class AnomalyResultsProjection implements Projection {
     if (rows.size > 0) {
       await sql`
         insert into ${table} (event_id, system_id, equipment_id, window_start, window_end, model, model_version, score, severity,
-          affected_component, components, votes, confidence, is_anomaly, source, recorded_at, source_event_ids, correlation_id)
+          affected_component, components, votes, confidence, operating_conditions, is_anomaly, source, recorded_at, source_event_ids, correlation_id)
         select event_id, system_id, equipment_id, window_start, window_end, 'ensemble', model_version, score, severity,
-          affected_component, components, votes, confidence, is_anomaly, source, recorded_at, source_event_ids, correlation_id
+          affected_component, components, votes, confidence, operating_conditions, is_anomaly, source, recorded_at, source_event_ids, correlation_id
         from jsonb_to_recordset(${JSON.stringify([...rows.values()])}::jsonb) as x(event_id uuid, system_id text, equipment_id text,
           window_start timestamptz, window_end timestamptz, model_version text, score double precision, severity text,
-          affected_component text, components jsonb, votes jsonb, confidence double precision, is_anomaly boolean,
+          affected_component text, components jsonb, votes jsonb, confidence double precision, operating_conditions jsonb, is_anomaly boolean,
           source text, recorded_at timestamptz, source_event_ids jsonb, correlation_id text)
         on conflict (system_id, model_version, equipment_id, window_start) do update set
           event_id = excluded.event_id, window_end = excluded.window_end, score = excluded.score, severity = excluded.severity,
           affected_component = excluded.affected_component, components = excluded.components, votes = excluded.votes,
-          confidence = excluded.confidence, is_anomaly = excluded.is_anomaly, source = excluded.source, recorded_at = excluded.recorded_at,
+          confidence = excluded.confidence, operating_conditions = excluded.operating_conditions, is_anomaly = excluded.is_anomaly, source = excluded.source, recorded_at = excluded.recorded_at,
           source_event_ids = excluded.source_event_ids, correlation_id = excluded.correlation_id
         -- A recorded decision replaces a re-projection's row for the same key (whichever came first); decisions never replace each other.
         where ${table}.source = 'reprojection'`.execute(trx);

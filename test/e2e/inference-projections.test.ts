@@ -38,6 +38,7 @@ function anomaly(window: string, extra: Partial<AnomalyDetectedData> = {}): Anom
     modelVersion: 'v1',
     votes: { rf: { weight: 1, anomaly: true, score: 0.9 } },
     sourceEventIds: [uuidv4()],
+    operatingConditions: null,
     ...extra,
   };
 }

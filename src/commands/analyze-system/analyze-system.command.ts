@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { operatingConditionsItem } from '../../events/anomaly-detected.event.js';
 import type { RequestContext } from '../ingest-readings/ingest-readings.command.js';
 
 /** Longest range answered synchronously; longer ranges go through the work queue (mode=async). */
@@ -46,6 +47,9 @@ export const anomalyItem = z.object({
   components: z.record(z.string(), z.object({ condition: z.number(), degraded: z.boolean(), probability: z.number() })),
   confidence: z.number(),
   model_version: z.string(),
+  operating_conditions: operatingConditionsItem
+    .nullable()
+    .meta({ description: 'How well the training data or the equipment\'s healthy baseline covers the window\'s operating conditions; null when the model version does not assess it' }),
 }).meta({ id: 'Anomaly' });
 export type AnomalyItem = z.infer<typeof anomalyItem>;
 

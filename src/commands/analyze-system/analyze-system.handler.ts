@@ -4,6 +4,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { Database } from '../../database/database.js';
 import type { EventStore } from '../../event-store/event-store.js';
 import type { AnalysisRequestedData } from '../../events/analysis.events.js';
+import { toOperatingConditionsItem } from '../../events/anomaly-detected.event.js';
 import { streams } from '../../events/streams.js';
 import { ProblemError } from '../../http/problem.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
@@ -91,6 +92,7 @@ export class AnalyzeSystemHandler implements ICommandHandler<AnalyzeSystemComman
             components: a.components,
             confidence: a.confidence,
             model_version: a.modelVersion,
+            operating_conditions: toOperatingConditionsItem(a.operatingConditions),
           })),
         },
       };

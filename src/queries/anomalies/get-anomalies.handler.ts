@@ -5,6 +5,7 @@ import type { Database } from '../../database/database.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
 import { ANOMALY_DETECTOR } from '../../inference/window-scorer.js';
 import { DATABASE } from '../../infrastructure/tokens.js';
+import { toOperatingConditionsItem, type OperatingConditions } from '../../events/anomaly-detected.event.js';
 import { decodeCursor, encodeCursor } from './anomaly-cursor.js';
 import { GetAnomaliesQuery, type AnomaliesPage } from './get-anomalies.query.js';
 import { requireKnownSystem } from '../known-system.js';
@@ -34,6 +35,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
         'confidence',
         'model_version',
         'feedback',
+        'operating_conditions',
       ])
       .where('system_id', '=', systemId)
       .where('is_anomaly', '=', true);
@@ -70,6 +72,7 @@ export class GetAnomaliesHandler implements IQueryHandler<GetAnomaliesQuery, Ano
       confidence: Number(r.confidence),
       model_version: r.model_version,
       feedback: r.feedback as AnomaliesPage['items'][number]['feedback'],
+      operating_conditions: toOperatingConditionsItem(r.operating_conditions as OperatingConditions | null),
     }));
     const last = items[items.length - 1];
     return { items, next_cursor: rows.length > params.limit && last ? encodeCursor({ windowStart: last.window_start, eventId: last.event_id }) : null };

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { toOperatingConditionsItem } from '../../events/anomaly-detected.event.js';
 import type { AnomalyDetector, DetectionResult } from '../../inference/anomaly-detector.js';
 import { WindowError } from '../../inference/anomaly-detector.js';
 import type { DetectorHolder } from '../../inference/inference-saga.module.js';
@@ -81,5 +82,6 @@ export function toResponse(r: DetectionResult): DetectResponse {
     mode: r.mode,
     components: r.components,
     votes: r.votes,
+    operating_conditions: toOperatingConditionsItem(r.operatingConditions),
   };
 }

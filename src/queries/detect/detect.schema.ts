@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { componentNames, componentResultSchema, severities } from '../../events/anomaly-detected.event.js';
+import { componentNames, componentResultSchema, operatingConditionsItem, severities } from '../../events/anomaly-detected.event.js';
 import { parseRequest } from '../../http/parse-request.js';
 
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -100,6 +100,9 @@ export const detectResponse = z
     mode: z.enum(['window', 'sample']),
     components: componentResults,
     votes: z.record(z.string(), z.object({ weight: z.number(), anomaly: z.boolean(), score: z.number() })),
+    operating_conditions: operatingConditionsItem
+      .nullable()
+      .meta({ description: 'Window mode, model versions with a coverage model: regime, coverage of the operating conditions by the training data, unfamiliar flag (a detect request belongs to no equipment, so no baseline); else null' }),
   })
   .meta({ id: 'DetectResult' });
 

@@ -123,6 +123,7 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
           components: s.components,
           votes: s.votes,
           confidence: Math.min(1, Math.max(0, s.confidence)),
+          operating_conditions: s.operatingConditions ?? null,
           is_anomaly: s.severity !== 'none',
           recorded_at: recordedAt,
         });
@@ -143,17 +144,18 @@ export async function reproject(options: ReprojectOptions): Promise<ReprojectRes
       // Never overwrites what production recorded for the same key (that version's saga/analysis rows win).
       await sql`
         insert into anomaly_results as r (event_id, system_id, equipment_id, window_start, window_end, model, model_version, score,
-          severity, affected_component, components, votes, confidence, is_anomaly, source, recorded_at)
+          severity, affected_component, components, votes, confidence, operating_conditions, is_anomaly, source, recorded_at)
         select event_id, system_id, equipment_id, window_start, window_end, 'ensemble', model_version, score, severity,
-          affected_component, components, votes, confidence, is_anomaly, 'reprojection', recorded_at
+          affected_component, components, votes, confidence, operating_conditions, is_anomaly, 'reprojection', recorded_at
         from jsonb_to_recordset(${JSON.stringify(results)}::jsonb) as x(event_id uuid, system_id text, equipment_id text,
           window_start timestamptz, window_end timestamptz, model_version text, score double precision, severity text,
-          affected_component text, components jsonb, votes jsonb, confidence double precision, is_anomaly boolean,
-          recorded_at timestamptz)
+          affected_component text, components jsonb, votes jsonb, confidence double precision, operating_conditions jsonb,
+          is_anomaly boolean, recorded_at timestamptz)
         on conflict (system_id, model_version, equipment_id, window_start) do update set
           event_id = excluded.event_id, window_end = excluded.window_end, score = excluded.score, severity = excluded.severity,
           affected_component = excluded.affected_component, components = excluded.components, votes = excluded.votes,
-          confidence = excluded.confidence, is_anomaly = excluded.is_anomaly, recorded_at = excluded.recorded_at
+          confidence = excluded.confidence, operating_conditions = excluded.operating_conditions, is_anomaly = excluded.is_anomaly,
+          recorded_at = excluded.recorded_at
         where r.source = 'reprojection'`.execute(trx);
     });
 
