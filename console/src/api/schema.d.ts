@@ -15,129 +15,15 @@ export interface paths {
         put?: never;
         /**
          * Ingest a batch of sensor readings (JSON or CSV)
-         * @description Valid rows become ReadingsIngested events; invalid rows are quarantined (ReadingsQuarantined) with a reason per row and field.
+         * @description Valid rows become ReadingsIngested events; invalid rows are quarantined (ReadingsQuarantined) with a reason per row and field, and the request still succeeds (200). Only a body that is not a batch at all is refused (400). The quarantine rules:
+         *     - `system_id`, `equipment_id`, `sensor_id`: required; 1-128 letters, digits and `. _ : -`, starting with a letter or digit
+         *     - `ts`: required; ISO-8601 date-time with a zone (`Z` or `±hh:mm`), a real calendar date between 1970 and 2200
+         *     - `v`: required; a finite number; for a sensor of the loaded model's profile, within its physical range (e.g. PS1 -1 to 221 bar)
+         *     - `unit`: optional; at most 32 characters
+         *     - `meta`: optional; a JSON object of at most 4 KiB
+         *     - no other field
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                    /** @description A retry with the same key and body returns the first result and appends nothing */
-                    "Idempotency-Key"?: components["schemas"]["__schema1"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["IngestJsonBody"];
-                    "text/csv": string;
-                };
-            };
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IngestResult"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `ingest` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Body larger than INGEST_MAX_BODY_BYTES or more rows than INGEST_MAX_ROWS */
-                413: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Content-Type is neither application/json nor text/csv */
-                415: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Idempotency-Key reused with a different body */
-                422: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit of this API key exceeded */
-                429: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        /** @description Seconds until the rate-limit window resets */
-                        "Retry-After": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["ingestReadings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -155,82 +41,7 @@ export interface paths {
          * Stored sensor readings of a system
          * @description From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one.
          */
-        get: {
-            parameters: {
-                query?: {
-                    sensor_id?: string;
-                    equipment_id?: string;
-                    from?: string;
-                    to?: string;
-                    limit?: number;
-                };
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path: {
-                    id: components["schemas"]["__schema11"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readings"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listReadings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -247,80 +58,7 @@ export interface paths {
             cookie?: never;
         };
         /** Quarantined ingest rows with their reasons */
-        get: {
-            parameters: {
-                query?: {
-                    system_id?: string;
-                    batch_id?: string;
-                    limit?: number;
-                    /** @description Rows to skip (paging: newest first) */
-                    offset?: components["schemas"]["__schema12"];
-                };
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["QuarantinedRows"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listQuarantinedRows"];
         put?: never;
         post?: never;
         delete?: never;
@@ -337,41 +75,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the process runs and its event loop answers */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["HealthResult"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -388,52 +92,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness: database, event store, NATS (when configured), models and projection lag */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["HealthResult"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not ready; `checks` holds each check */
-                503: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -450,63 +109,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every known system with its equipment, newest reading and open anomalies */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SystemList"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listSystems"];
         put?: never;
         post?: never;
         delete?: never;
@@ -526,87 +129,7 @@ export interface paths {
          * Anomaly counts per time bucket, by severity and component
          * @description Empty buckets are returned with zeros. Backed by a projection-maintained hourly rollup, or TimescaleDB continuous aggregates.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Inclusive start (ISO-8601 with zone); default: 24 buckets (1h) or 30 buckets (1d) before `to` */
-                    from?: components["schemas"]["__schema13"];
-                    /** @description Exclusive end; default now */
-                    to?: components["schemas"]["__schema15"];
-                    /** @description Bucket width, aligned to UTC */
-                    bucket?: components["schemas"]["__schema17"];
-                    /** @description Only this model version (its re-projection when one exists) */
-                    model_version?: components["schemas"]["__schema19"];
-                    /** @description live = what production detected; reprojection = a `models reproject` run. Default: live, or reprojection when model_version names a re-projected version */
-                    source?: components["schemas"]["__schema21"];
-                };
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path: {
-                    id: components["schemas"]["__schema11"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AnomalyTrend"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getAnomalyTrend"];
         put?: never;
         post?: never;
         delete?: never;
@@ -626,87 +149,7 @@ export interface paths {
          * Current status per equipment and component
          * @description From the newest live anomalies (windows ending at most lookback_seconds before the newest reading; dismissed ones ignored). Cached for HEALTH_CACHE_TTL_SECONDS; a newly projected anomaly of the system drops the entry.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path: {
-                    id: components["schemas"]["__schema11"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SystemHealth"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The system has sent no readings */
-                404: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getSystemHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -726,83 +169,7 @@ export interface paths {
          * Audit history: the raw events of one system in global order
          * @description Streams readings-{id}, anomalies-{id} and analysis streams whose data names the system, with who/when/why metadata. Paginated by an opaque cursor.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Opaque cursor: the `next` of the previous page */
-                    after?: components["schemas"]["__schema22"];
-                    /** @description Events per page */
-                    limit?: components["schemas"]["__schema23"];
-                    /** @description Only these event types (comma-separated), e.g. AnomalyDetected,AnomalyFeedbackRecorded */
-                    type?: components["schemas"]["__schema24"];
-                };
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path: {
-                    id: components["schemas"]["__schema11"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SystemEvents"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listSystemEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -822,41 +189,7 @@ export interface paths {
          * Prometheus metrics
          * @description Prometheus text exposition format. Metric names and their meaning: docs/metrics.md.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Metrics in the Prometheus text format */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain; version=0.0.4": string;
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -876,45 +209,7 @@ export interface paths {
          * This OpenAPI 3.1 document
          * @description Generated at start-up from the zod schemas that validate each route. Interactive docs: /docs.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OpenAPI 3.1 document */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            openapi: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getOpenApiDocument"];
         put?: never;
         post?: never;
         delete?: never;
@@ -936,166 +231,7 @@ export interface paths {
          * Analyse a stored range of readings with the ensemble
          * @description Records AnalysisRequested. sync (<= 24 h): scores now and answers with counts and the anomalies found. async: 202 with analysis_id and a status URL (Location); the job runs on the work queue with retries. Anomalies the inference saga already recorded are never duplicated (same deterministic ids). Rate-limited per API key (RATE_LIMIT_ANALYZE_PER_MINUTE). A retry with the same Idempotency-Key returns the same analysis.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                    /** @description Same key = same analysis (de-duplicated) */
-                    "idempotency-key"?: components["schemas"]["__schema25"];
-                };
-                path: {
-                    id: components["schemas"]["__schema11"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        from: components["schemas"]["__schema26"];
-                        to: components["schemas"]["__schema27"];
-                        mode: components["schemas"]["__schema28"];
-                        model_version?: components["schemas"]["__schema29"];
-                    };
-                };
-            };
-            responses: {
-                /** @description sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status) */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            analysis_id: string;
-                            /** @enum {string} */
-                            status: "completed" | "failed";
-                            counts: {
-                                windows: number;
-                                dropped_windows: number;
-                                anomalies: number;
-                                /** @description Anomalies the saga (or an earlier analysis) had recorded already */
-                                already_recorded: number;
-                            };
-                            duration_ms: number;
-                            anomalies: {
-                                event_id: components["schemas"]["__schema112"];
-                                system_id: components["schemas"]["__schema113"];
-                                equipment_id: components["schemas"]["__schema114"];
-                                window_start: components["schemas"]["__schema115"];
-                                window_end: components["schemas"]["__schema116"];
-                                score: components["schemas"]["__schema117"];
-                                severity: components["schemas"]["__schema118"];
-                                affected_component: components["schemas"]["__schema119"];
-                                components: components["schemas"]["__schema120"];
-                                confidence: components["schemas"]["__schema121"];
-                                model_version: components["schemas"]["__schema122"];
-                            }[];
-                        } | components["schemas"]["__schema123"];
-                    };
-                };
-                /** @description async: accepted; poll status_url */
-                202: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        location: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            analysis_id: string;
-                            /** @enum {string} */
-                            status: "requested" | "running" | "completed" | "failed";
-                            status_url: string;
-                        };
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `analyze` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Idempotency-Key reused with a different body */
-                422: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Rate limit of this API key exceeded */
-                429: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        /** @description Seconds until the rate-limit window resets */
-                        "Retry-After": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No model loaded */
-                503: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["analyzeSystem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1113,109 +249,7 @@ export interface paths {
          * Anomalies recorded for a system (newest first)
          * @description Windows the ensemble flagged (AnomalyDetected from the inference saga or an analysis), keyset-paginated: pass next_cursor as cursor. Defaults to the active model version.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Window start >= from */
-                    from?: components["schemas"]["__schema31"];
-                    /** @description Window start < to */
-                    to?: components["schemas"]["__schema32"];
-                    severity?: components["schemas"]["__schema33"];
-                    component?: components["schemas"]["__schema34"];
-                    /** @description Default: the active model version */
-                    model_version?: components["schemas"]["__schema35"];
-                    /** @description Only this equipment */
-                    equipment_id?: components["schemas"]["__schema36"];
-                    /** @description Comma-separated current verdicts: confirmed, false_positive, none (no feedback yet) */
-                    verdict?: components["schemas"]["__schema37"];
-                    /** @description next_cursor of the previous page */
-                    cursor?: components["schemas"]["__schema39"];
-                    limit?: number;
-                };
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path: {
-                    id: components["schemas"]["__schema11"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                event_id: components["schemas"]["__schema112"];
-                                system_id: components["schemas"]["__schema113"];
-                                equipment_id: components["schemas"]["__schema114"];
-                                window_start: components["schemas"]["__schema115"];
-                                window_end: components["schemas"]["__schema116"];
-                                score: components["schemas"]["__schema117"];
-                                severity: components["schemas"]["__schema118"];
-                                affected_component: components["schemas"]["__schema119"];
-                                components: components["schemas"]["__schema120"];
-                                confidence: components["schemas"]["__schema121"];
-                                model_version: components["schemas"]["__schema122"];
-                                feedback: components["schemas"]["__schema124"];
-                            }[];
-                            /** @description Pass as cursor for the next (older) page; null on the last page */
-                            next_cursor: components["schemas"]["__schema125"] | null;
-                        };
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listAnomalies"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1235,87 +269,7 @@ export interface paths {
          * Status of an analysis
          * @description requested | running | completed | failed, with progress (windows scored / windows in range) and counts.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Success */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["__schema123"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `read` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No analysis with this id */
-                404: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getAnalysis"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1334,89 +288,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Score one sample or one window with the active ensemble (nothing is recorded) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "X-Correlation-Id"?: components["schemas"]["__schema0"];
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["DetectRequest"];
-                };
-            };
-            responses: {
-                /** @description Ensemble verdict, per-component condition and per-model votes */
-                200: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["DetectResult"];
-                    };
-                };
-                /** @description The request is not valid; `errors` names each field */
-                400: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key */
-                401: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the `detect` scope */
-                403: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unexpected error; the service log has details under the correlation id */
-                500: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No model is loaded */
-                503: {
-                    headers: {
-                        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                        "X-Correlation-Id": string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["detectAnomalies"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1561,27 +433,59 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description An array of readings, or {"readings": [...]} */
-        IngestJsonBody: components["schemas"]["__schema2"] | components["schemas"]["__schema10"];
-        /** @description One sensor value (long format) */
-        ReadingRow: {
-            system_id: components["schemas"]["__schema3"];
-            equipment_id: components["schemas"]["__schema3"];
-            sensor_id: components["schemas"]["__schema3"];
-            ts: components["schemas"]["__schema4"];
-            v: components["schemas"]["__schema5"];
-            unit?: components["schemas"]["__schema6"];
-            meta?: components["schemas"]["__schema7"];
+        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+        CorrelationId: string;
+        /** @description An array of rows, or {"readings": [...]} */
+        IngestJsonBody: components["schemas"]["IngestRow"][] | {
+            readings: components["schemas"]["IngestRow"][];
         };
+        /**
+         * @description A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object is accepted too and quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:
+         *     - `system_id`, `equipment_id`, `sensor_id`: required; 1-128 letters, digits and `. _ : -`, starting with a letter or digit
+         *     - `ts`: required; ISO-8601 date-time with a zone (`Z` or `±hh:mm`), a real calendar date between 1970 and 2200
+         *     - `v`: required; a finite number; for a sensor of the loaded model's profile, within its physical range (e.g. PS1 -1 to 221 bar)
+         *     - `unit`: optional; at most 32 characters
+         *     - `meta`: optional; a JSON object of at most 4 KiB
+         *     - no other field
+         */
+        IngestRow: components["schemas"]["ReadingRow"] | {
+            [key: string]: unknown;
+        };
+        /** @description One sensor value (long format), as it is stored */
+        ReadingRow: {
+            system_id: string;
+            equipment_id: string;
+            sensor_id: string;
+            ts: string;
+            v: number;
+            unit?: string;
+            meta?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A system id as sent with its readings */
+        SystemId: string;
         DetectRequest: {
-            system_id?: components["schemas"]["__schema40"];
-            equipment_id?: components["schemas"]["__schema42"];
-            values?: components["schemas"]["__schema43"];
-            samples?: components["schemas"]["__schema47"];
+            system_id?: string;
+            equipment_id?: string;
+            /** @description One sample (single-sample models) */
+            values?: {
+                [key: string]: unknown;
+            };
+            /** @description A window, e.g. one full 60-s duty cycle at 1 Hz (window models) */
+            samples?: {
+                /** Format: date-time */
+                ts: string;
+                /** @description One value per sensor of the profile (hydraulic-17: PS1…PS6, EPS1, FS1, FS2, TS1…TS4, VS1, CE, CP, SE) */
+                values: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         AnomalyFeedbackRequest: {
             verdict: components["schemas"]["Verdict"];
-            note?: components["schemas"]["__schema50"];
+            /** @description Free text kept in the event (at most 2,000 characters) */
+            note?: string;
         };
         /**
          * @description An operator's verdict on an anomaly
@@ -1589,454 +493,239 @@ export interface components {
          */
         Verdict: "confirmed" | "false_positive";
         PromoteModelVersionRequest: {
-            reason?: components["schemas"]["__schema54"];
+            /** @description Why (kept in the event) */
+            reason?: string;
         };
-        /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-        __schema0: string;
-        __schema1: string;
-        __schema2: components["schemas"]["ReadingRow"][];
-        __schema3: string;
-        __schema4: string;
-        __schema5: number;
-        __schema6: string;
-        __schema7: {
-            [key: string]: components["schemas"]["__schema9"];
-        };
-        __schema8: string;
-        __schema9: unknown;
-        __schema10: {
-            readings: components["schemas"]["ReadingRow"][];
-        };
-        __schema11: string;
-        __schema12: number;
-        /** @description Inclusive start (ISO-8601 with zone); default: 24 buckets (1h) or 30 buckets (1d) before `to` */
-        __schema13: components["schemas"]["__schema14"];
-        /** Format: date-time */
-        __schema14: string;
-        /** @description Exclusive end; default now */
-        __schema15: components["schemas"]["__schema16"];
-        /** Format: date-time */
-        __schema16: string;
-        /**
-         * @description Bucket width, aligned to UTC
-         * @default 1h
-         */
-        __schema17: components["schemas"]["__schema18"];
-        /** @enum {string} */
-        __schema18: "1h" | "1d";
-        /** @description Only this model version (its re-projection when one exists) */
-        __schema19: components["schemas"]["__schema20"];
-        __schema20: string;
-        /** @enum {string} */
-        __schema21: "live" | "reprojection";
-        __schema22: string;
-        __schema23: number;
-        __schema24: string;
-        __schema25: string;
-        /**
-         * Format: date-time
-         * @description Inclusive start of the range (event time)
-         */
-        __schema26: string;
-        /**
-         * Format: date-time
-         * @description Exclusive end of the range
-         */
-        __schema27: string;
-        /**
-         * @description sync: answer with the result; async: 202 and a status URL
-         * @enum {string}
-         */
-        __schema28: "sync" | "async";
-        /** @description Default: the loaded (active) model version */
-        __schema29: components["schemas"]["__schema30"];
-        __schema30: string;
-        /** Format: date-time */
-        __schema31: string;
-        /** Format: date-time */
-        __schema32: string;
-        __schema33: string;
-        __schema34: string;
-        __schema35: string;
-        __schema36: string;
-        /** @description Comma-separated verdicts */
-        __schema37: components["schemas"]["__schema38"];
-        __schema38: string;
-        __schema39: string;
-        __schema40: components["schemas"]["__schema41"];
-        __schema41: string;
-        __schema42: components["schemas"]["__schema41"];
-        /** @description One sample (single-sample models) */
-        __schema43: components["schemas"]["__schema44"];
-        /** @description One value per sensor of the profile (hydraulic-17: PS1…PS6, EPS1, FS1, FS2, TS1…TS4, VS1, CE, CP, SE) */
-        __schema44: {
-            [key: string]: components["schemas"]["__schema46"];
-        };
-        __schema45: string;
-        __schema46: unknown;
-        /** @description A window, e.g. one full 60-s duty cycle at 1 Hz (window models) */
-        __schema47: components["schemas"]["__schema48"];
-        __schema48: components["schemas"]["__schema49"][];
-        __schema49: {
-            /** Format: date-time */
-            ts: string;
-            values: components["schemas"]["__schema44"];
-        };
-        /** @description Free text kept in the event (at most 2,000 characters) */
-        __schema50: components["schemas"]["__schema51"];
-        __schema51: string;
-        /** Format: date-time */
-        __schema52: string;
-        /** Format: date-time */
-        __schema53: string;
-        /** @description Why (kept in the event) */
-        __schema54: components["schemas"]["__schema55"];
-        __schema55: string;
-        __schema56: string;
         IngestResult: {
-            batch_id: components["schemas"]["__schema57"];
-            accepted: components["schemas"]["__schema58"];
-            quarantined: components["schemas"]["__schema59"];
-            errors: components["schemas"]["__schema60"];
+            /**
+             * Format: uuid
+             * @description Derived from Idempotency-Key when given, so a retry returns the same id
+             */
+            batch_id: string;
+            accepted: number;
+            quarantined: number;
+            errors: {
+                row: number;
+                field: string;
+                message: string;
+            }[];
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         Problem: {
-            type: components["schemas"]["__schema61"];
-            title: components["schemas"]["__schema62"];
-            status: components["schemas"]["__schema63"];
-            detail?: components["schemas"]["__schema64"];
-            instance?: components["schemas"]["__schema65"];
-            correlation_id?: components["schemas"]["__schema66"];
-            errors?: components["schemas"]["__schema67"];
+            /** @enum {string} */
+            type: "/problems/validation" | "/problems/malformed-body" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/conflict" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/idempotency-key-reused" | "/problems/rate-limited" | "/problems/internal" | "/problems/unavailable" | "/problems/timeout";
+            title: string;
+            status: number;
+            detail?: string;
+            instance?: string;
+            correlation_id?: string;
+            errors?: {
+                /** @description Field, column, header or parameter that failed */
+                field: string;
+                message: string;
+                /** @description Row number (1-based) for batch input */
+                row?: number;
+            }[];
         } & {
-            [key: string]: components["schemas"]["__schema69"];
+            [key: string]: unknown;
         };
         Readings: {
-            items: components["schemas"]["__schema70"];
+            items: components["schemas"]["Reading"][];
         };
         Reading: {
-            system_id: components["schemas"]["__schema71"];
-            equipment_id: components["schemas"]["__schema72"];
-            sensor_id: components["schemas"]["__schema73"];
-            ts: components["schemas"]["__schema74"];
-            v: components["schemas"]["__schema75"];
-            unit: components["schemas"]["__schema76"];
-            meta: components["schemas"]["__schema77"];
+            system_id: string;
+            equipment_id: string;
+            sensor_id: string;
+            /** Format: date-time */
+            ts: string;
+            v: number;
+            unit: string | null;
+            meta: {
+                [key: string]: unknown;
+            } | null;
         };
         QuarantinedRows: {
-            items: components["schemas"]["__schema78"];
+            items: components["schemas"]["QuarantinedRow"][];
         };
         QuarantinedRow: {
-            batch_id: components["schemas"]["__schema79"];
-            row: components["schemas"]["__schema80"];
-            system_id: components["schemas"]["__schema81"];
-            raw: components["schemas"]["__schema82"];
-            reasons: components["schemas"]["__schema83"];
-            quarantined_at: components["schemas"]["__schema84"];
+            /** Format: uuid */
+            batch_id: string;
+            row: number;
+            system_id: string | null;
+            /** @description The row as sent (JSON value, or the CSV line) */
+            raw: unknown;
+            reasons: {
+                field: string;
+                message: string;
+            }[];
+            /** Format: date-time */
+            quarantined_at: string;
         };
         HealthResult: {
-            status: components["schemas"]["__schema85"];
-            info?: components["schemas"]["__schema86"];
-            error?: components["schemas"]["__schema88"];
-            details: components["schemas"]["__schema89"];
-        };
-        SystemList: {
-            items: components["schemas"]["__schema90"];
-        };
-        AnomalyTrend: {
-            system_id: components["schemas"]["__schema91"];
-            bucket: components["schemas"]["__schema92"];
-            from: components["schemas"]["__schema93"];
-            to: components["schemas"]["__schema94"];
-            model_version: components["schemas"]["__schema95"];
-            source: components["schemas"]["__schema96"];
-            backend: components["schemas"]["__schema97"];
-            buckets: components["schemas"]["__schema98"];
-        };
-        SystemHealth: {
-            system_id: components["schemas"]["__schema102"];
-            status: components["schemas"]["__schema103"];
-            generated_at: components["schemas"]["__schema104"];
-            lookback_seconds: components["schemas"]["__schema105"];
-            equipment: components["schemas"]["__schema106"];
-        };
-        SystemEvents: {
-            items: components["schemas"]["__schema107"];
-            next: components["schemas"]["__schema110"];
-        };
-        DetectResult: {
-            is_anomaly: components["schemas"]["__schema126"];
-            score: components["schemas"]["__schema127"];
-            affected_component: components["schemas"]["__schema128"];
-            confidence: components["schemas"]["__schema129"];
-            model_version: components["schemas"]["__schema130"];
-            severity: components["schemas"]["__schema131"];
-            mode: components["schemas"]["__schema132"];
-            components: components["schemas"]["__schema133"];
-            votes: components["schemas"]["__schema134"];
-        };
-        AnomalyDetail: {
-            event_id: components["schemas"]["__schema112"];
-            system_id: components["schemas"]["__schema113"];
-            equipment_id: components["schemas"]["__schema114"];
-            window_start: components["schemas"]["__schema115"];
-            window_end: components["schemas"]["__schema116"];
-            score: components["schemas"]["__schema117"];
-            severity: components["schemas"]["__schema118"];
-            affected_component: components["schemas"]["__schema119"];
-            components: components["schemas"]["__schema120"];
-            confidence: components["schemas"]["__schema121"];
-            model_version: components["schemas"]["__schema122"];
-            feedback: components["schemas"]["__schema124"];
-            votes: components["schemas"]["__schema135"];
-            source: components["schemas"]["__schema138"];
-            recorded_at: components["schemas"]["__schema139"];
-            source_event_ids: components["schemas"]["__schema140"];
-            correlation_id: components["schemas"]["__schema142"];
-            feedback_history: components["schemas"]["__schema143"];
-        };
-        AnomalyFeedbackEntry: {
-            event_id: components["schemas"]["__schema144"];
-            actor: components["schemas"]["__schema145"];
-            verdict: components["schemas"]["Verdict"];
-            note: components["schemas"]["__schema146"];
-            recorded_at: components["schemas"]["__schema147"];
-        };
-        AnomalyFeedbackResult: {
-            recorded: components["schemas"]["__schema148"];
-            anomaly_id: components["schemas"]["__schema149"];
-            verdict: components["schemas"]["Verdict"];
-            event_id: components["schemas"]["__schema150"];
-        };
-        ModelVersionList: {
-            active: components["schemas"]["__schema152"];
-            manifest_default: components["schemas"]["__schema153"];
-            items: components["schemas"]["__schema154"];
-        };
-        ModelVersion: {
-            version: components["schemas"]["__schema155"];
-            profile: components["schemas"]["__schema156"];
-            created: components["schemas"]["__schema157"];
-            active: components["schemas"]["__schema159"];
-            models: components["schemas"]["__schema160"];
-            component_weights: components["schemas"]["__schema161"];
-            metrics: components["schemas"]["__schema164"];
-            feedback: components["schemas"]["__schema169"];
-        };
-        /** @description The ensemble's out-of-fold cross-validation figures per 60-s cycle, from the manifest */
-        EvaluationMetrics: {
-            n: components["schemas"]["__schema166"];
-            fpr: components["schemas"]["__schema167"];
-            recall: components["schemas"]["__schema167"];
-            accuracy: components["schemas"]["__schema167"];
-            macro_f1: components["schemas"]["__schema167"];
-        };
-        FeedbackRate: {
-            reviewed: components["schemas"]["__schema171"];
-            false_positives: components["schemas"]["__schema172"];
-            false_positive_rate: components["schemas"]["__schema173"];
-        };
-        /** @description What `models compare` prints, as JSON */
-        ModelComparison: {
-            base: components["schemas"]["__schema174"];
-            candidate: components["schemas"]["__schema175"];
-            sources: components["schemas"]["__schema176"];
-            windows: components["schemas"]["__schema179"];
-            scopes: components["schemas"]["__schema180"];
-        };
-        PromoteModelVersionResult: {
-            recorded: components["schemas"]["__schema182"];
-            profile: components["schemas"]["__schema183"];
-            model_version: components["schemas"]["__schema184"];
-            previous_version: components["schemas"]["__schema185"];
-        };
-        ServerSentEvents: string;
-        /** @description Equipment x time: per bucket the highest severity, as in an anomaly explorer */
-        AnomalySwimlane: {
-            system_id: components["schemas"]["__schema186"];
-            bucket: components["schemas"]["__schema187"];
-            from: components["schemas"]["__schema188"];
-            to: components["schemas"]["__schema189"];
-            equipment: components["schemas"]["__schema190"];
-            cells: components["schemas"]["__schema192"];
-        };
-        SwimlaneCell: {
-            equipment_id: components["schemas"]["__schema193"];
-            bucket: components["schemas"]["__schema194"];
-            severity: components["schemas"]["__schema195"];
-            anomalies: components["schemas"]["__schema196"];
-        };
-        /**
-         * Format: uuid
-         * @description Derived from Idempotency-Key when given, so a retry returns the same id
-         */
-        __schema57: string;
-        __schema58: number;
-        __schema59: number;
-        __schema60: {
-            row: number;
-            field: string;
-            message: string;
-        }[];
-        /** @enum {string} */
-        __schema61: "/problems/validation" | "/problems/malformed-body" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/conflict" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/idempotency-key-reused" | "/problems/rate-limited" | "/problems/internal" | "/problems/unavailable" | "/problems/timeout";
-        __schema62: string;
-        __schema63: number;
-        __schema64: string;
-        __schema65: string;
-        __schema66: string;
-        __schema67: {
-            /** @description Field, column, header or parameter that failed */
-            field: string;
-            message: string;
-            /** @description Row number (1-based) for batch input */
-            row?: components["schemas"]["__schema68"];
-        }[];
-        __schema68: number;
-        __schema69: unknown;
-        __schema70: components["schemas"]["Reading"][];
-        __schema71: string;
-        __schema72: string;
-        __schema73: string;
-        /** Format: date-time */
-        __schema74: string;
-        __schema75: number;
-        __schema76: string | null;
-        __schema77: {
-            [key: string]: unknown;
-        } | null;
-        __schema78: components["schemas"]["QuarantinedRow"][];
-        /** Format: uuid */
-        __schema79: string;
-        __schema80: number;
-        __schema81: string | null;
-        /** @description The row as sent (JSON value, or the CSV line) */
-        __schema82: unknown;
-        __schema83: {
-            field: string;
-            message: string;
-        }[];
-        /** Format: date-time */
-        __schema84: string;
-        /** @enum {string} */
-        __schema85: "ok" | "error" | "shutting_down";
-        __schema86: {
-            [key: string]: components["schemas"]["__schema87"];
-        };
-        __schema87: {
             /** @enum {string} */
-            status: "up" | "down";
-        } & {
-            [key: string]: unknown;
-        };
-        __schema88: {
-            [key: string]: components["schemas"]["__schema87"];
-        };
-        __schema89: {
-            [key: string]: components["schemas"]["__schema87"];
-        };
-        __schema90: {
-            system_id: string;
-            last_reading_at: string;
-            /** @description Live anomalies without feedback yet */
-            open_anomalies: number;
-            equipment: {
-                equipment_id: string;
-                first_reading_at: string;
-                last_reading_at: string;
-                samples: number;
-                open_anomalies: number;
-            }[];
-        }[];
-        __schema91: string;
-        /** @enum {string} */
-        __schema92: "1h" | "1d";
-        __schema93: string;
-        __schema94: string;
-        __schema95: string | null;
-        /** @enum {string} */
-        __schema96: "live" | "reprojection";
-        /**
-         * @description rollup = projection-maintained table; timescaledb = continuous aggregates
-         * @enum {string}
-         */
-        __schema97: "rollup" | "timescaledb";
-        __schema98: {
-            /** @description Bucket start (UTC) */
-            bucket: string;
-            total: number;
-            /** @description low, medium, high, critical (zeros included) */
-            by_severity: components["schemas"]["__schema101"];
-            /** @description cooler, valve, pump, accumulator, unattributed (zeros included) */
-            by_component: components["schemas"]["__schema101"];
-        }[];
-        __schema99: string;
-        __schema100: number;
-        __schema101: {
-            [key: string]: components["schemas"]["__schema100"];
-        };
-        __schema102: string;
-        /** @enum {string} */
-        __schema103: "ok" | "low" | "medium" | "high" | "critical";
-        __schema104: string;
-        __schema105: number;
-        __schema106: {
-            equipment_id: string;
-            status: components["schemas"]["__schema103"];
-            last_reading_at: string;
-            open_anomalies: number;
-            components: {
+            status: "ok" | "error" | "shutting_down";
+            info?: {
                 [key: string]: {
-                    status: components["schemas"]["__schema103"];
-                    condition: number | null;
-                    probability: number | null;
-                    anomaly_id: string | null;
-                    window_start: string | null;
-                    model_version: string | null;
+                    /** @enum {string} */
+                    status: "up" | "down";
+                } & {
+                    [key: string]: unknown;
                 };
             };
-        }[];
-        __schema107: {
-            event_id: string;
-            type: string;
-            stream: string;
-            revision: number;
-            /** @description Opaque global position (usable as `after`) */
-            position: string;
-            occurred_at: string;
-            recorded_at: string;
-            /** @description The event data as stored (not upcast) */
-            data: unknown;
-            /** @description correlation_id, causation_id, actor, schema_version, occurred_at, model_version, ... */
-            metadata: {
-                [key: string]: components["schemas"]["__schema109"];
+            error?: {
+                [key: string]: {
+                    /** @enum {string} */
+                    status: "up" | "down";
+                } & {
+                    [key: string]: unknown;
+                };
             };
-        }[];
-        __schema108: string;
-        __schema109: unknown;
-        /** @description Cursor of the next page; null on the last page */
-        __schema110: components["schemas"]["__schema111"] | null;
-        __schema111: string;
-        /** Format: uuid */
-        __schema112: string;
-        __schema113: string;
-        __schema114: string;
-        __schema115: string;
-        __schema116: string;
-        __schema117: number;
-        /** @enum {string} */
-        __schema118: "none" | "low" | "medium" | "high" | "critical";
-        __schema119: ("cooler" | "valve" | "pump" | "accumulator") | null;
-        __schema120: {
-            [key: string]: {
-                condition: number;
-                degraded: boolean;
-                probability: number;
+            details: {
+                [key: string]: {
+                    /** @enum {string} */
+                    status: "up" | "down";
+                } & {
+                    [key: string]: unknown;
+                };
             };
         };
-        __schema121: number;
-        __schema122: string;
-        __schema123: {
+        SystemList: {
+            items: {
+                system_id: string;
+                last_reading_at: string;
+                /** @description Live anomalies without feedback yet */
+                open_anomalies: number;
+                equipment: {
+                    equipment_id: string;
+                    first_reading_at: string;
+                    last_reading_at: string;
+                    samples: number;
+                    open_anomalies: number;
+                }[];
+            }[];
+        };
+        AnomalyTrend: {
+            system_id: string;
+            /** @enum {string} */
+            bucket: "1h" | "1d";
+            from: string;
+            to: string;
+            model_version: string | null;
+            /** @enum {string} */
+            source: "live" | "reprojection";
+            /**
+             * @description rollup = projection-maintained table; timescaledb = continuous aggregates
+             * @enum {string}
+             */
+            backend: "rollup" | "timescaledb";
+            buckets: {
+                /** @description Bucket start (UTC) */
+                bucket: string;
+                total: number;
+                /** @description low, medium, high, critical (zeros included) */
+                by_severity: {
+                    [key: string]: number;
+                };
+                /** @description cooler, valve, pump, accumulator, unattributed (zeros included) */
+                by_component: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        SystemHealth: {
+            system_id: string;
+            /** @enum {string} */
+            status: "ok" | "low" | "medium" | "high" | "critical";
+            generated_at: string;
+            lookback_seconds: number;
+            equipment: {
+                equipment_id: string;
+                /** @enum {string} */
+                status: "ok" | "low" | "medium" | "high" | "critical";
+                last_reading_at: string;
+                open_anomalies: number;
+                components: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        status: "ok" | "low" | "medium" | "high" | "critical";
+                        condition: number | null;
+                        probability: number | null;
+                        anomaly_id: string | null;
+                        window_start: string | null;
+                        model_version: string | null;
+                    };
+                };
+            }[];
+        };
+        SystemEvents: {
+            items: {
+                event_id: string;
+                type: string;
+                stream: string;
+                revision: number;
+                /** @description Opaque global position (usable as `after`) */
+                position: string;
+                occurred_at: string;
+                recorded_at: string;
+                /** @description The event data as stored (not upcast) */
+                data: unknown;
+                /** @description correlation_id, causation_id, actor, schema_version, occurred_at, model_version, ... */
+                metadata: {
+                    [key: string]: unknown;
+                };
+            }[];
+            /** @description Cursor of the next page; null on the last page */
+            next: string | null;
+        };
+        AnalysisResult: {
+            /** Format: uuid */
+            analysis_id: string;
+            /** @enum {string} */
+            status: "completed" | "failed";
+            counts: {
+                windows: number;
+                dropped_windows: number;
+                anomalies: number;
+                /** @description Anomalies the saga (or an earlier analysis) had recorded already */
+                already_recorded: number;
+            };
+            duration_ms: number;
+            anomalies: components["schemas"]["Anomaly"][];
+        };
+        Anomaly: {
+            /** Format: uuid */
+            event_id: string;
+            system_id: string;
+            equipment_id: string;
+            window_start: string;
+            window_end: string;
+            score: number;
+            /** @enum {string} */
+            severity: "none" | "low" | "medium" | "high" | "critical";
+            affected_component: ("cooler" | "valve" | "pump" | "accumulator") | null;
+            components: {
+                [key: string]: {
+                    condition: number;
+                    degraded: boolean;
+                    probability: number;
+                };
+            };
+            confidence: number;
+            model_version: string;
+            /** @description How well the training data or the equipment's healthy baseline covers the window's operating conditions; null when the model version does not assess it */
+            operating_conditions: components["schemas"]["OperatingConditions"] | null;
+        };
+        OperatingConditions: {
+            /** @description Estimated operating regime (the model version's regimes, e.g. cooler-100) */
+            regime: string;
+            /** @description Share of training windows at least as far from their nearest training window as this one is (1 typical, near 0 outside the training data) */
+            coverage: number;
+            /** @description The equipment has an established healthy baseline for this regime */
+            has_baseline: boolean;
+            /** @description coverage below the version's limit and no baseline: the verdict's confidence is halved */
+            unfamiliar: boolean;
+        };
+        Analysis: {
             /** Format: uuid */
             analysis_id: string;
             system_id: string;
@@ -2045,8 +734,7 @@ export interface components {
             /** @enum {string} */
             mode: "sync" | "async";
             model_version: string;
-            /** @enum {string} */
-            status: "requested" | "running" | "completed" | "failed";
+            status: components["schemas"]["AnalysisState"];
             /** @description Windows scored / windows in the range */
             progress: number;
             attempts: number;
@@ -2059,162 +747,244 @@ export interface components {
             requested_at: string;
             updated_at: string;
         };
-        /** @description The latest verdict given on it; null before any feedback */
-        __schema124: components["schemas"]["Verdict"] | null;
-        __schema125: string;
-        __schema126: boolean;
-        __schema127: number;
-        __schema128: ("cooler" | "valve" | "pump" | "accumulator") | null;
-        __schema129: number;
-        __schema130: string;
         /** @enum {string} */
-        __schema131: "none" | "low" | "medium" | "high" | "critical";
-        /** @enum {string} */
-        __schema132: "window" | "sample";
-        __schema133: {
-            [key: string]: {
-                condition: number;
-                degraded: boolean;
-                probability: number;
-            };
+        AnalysisState: "requested" | "running" | "completed" | "failed";
+        AnalysisAccepted: {
+            /** Format: uuid */
+            analysis_id: string;
+            status: components["schemas"]["AnalysisState"];
+            status_url: string;
         };
-        __schema134: {
-            [key: string]: {
-                weight: number;
-                anomaly: boolean;
+        AnomaliesPage: {
+            items: {
+                /** Format: uuid */
+                event_id: string;
+                system_id: string;
+                equipment_id: string;
+                window_start: string;
+                window_end: string;
                 score: number;
+                /** @enum {string} */
+                severity: "none" | "low" | "medium" | "high" | "critical";
+                affected_component: ("cooler" | "valve" | "pump" | "accumulator") | null;
+                components: {
+                    [key: string]: {
+                        condition: number;
+                        degraded: boolean;
+                        probability: number;
+                    };
+                };
+                confidence: number;
+                model_version: string;
+                /** @description How well the training data or the equipment's healthy baseline covers the window's operating conditions; null when the model version does not assess it */
+                operating_conditions: components["schemas"]["OperatingConditions"] | null;
+                /** @description The latest verdict given on it; null before any feedback */
+                feedback: components["schemas"]["Verdict"] | null;
+            }[];
+            /** @description Pass as cursor for the next (older) page; null on the last page */
+            next_cursor: string | null;
+        };
+        DetectResult: {
+            is_anomaly: boolean;
+            score: number;
+            affected_component: ("cooler" | "valve" | "pump" | "accumulator") | null;
+            confidence: number;
+            model_version: string;
+            /** @enum {string} */
+            severity: "none" | "low" | "medium" | "high" | "critical";
+            /** @enum {string} */
+            mode: "window" | "sample";
+            components: components["schemas"]["ComponentResults"];
+            votes: {
+                [key: string]: {
+                    weight: number;
+                    anomaly: boolean;
+                    score: number;
+                };
+            };
+            /** @description Window mode, model versions with a coverage model: regime, coverage of the operating conditions by the training data, unfamiliar flag (a detect request belongs to no equipment, so no baseline); else null */
+            operating_conditions: components["schemas"]["OperatingConditions"] | null;
+        };
+        ComponentResults: {
+            cooler: components["schemas"]["ComponentResult"];
+            valve: components["schemas"]["ComponentResult"];
+            pump: components["schemas"]["ComponentResult"];
+            accumulator: components["schemas"]["ComponentResult"];
+        };
+        ComponentResult: {
+            condition: number;
+            degraded: boolean;
+            probability: number;
+        };
+        AnomalyDetail: {
+            /** Format: uuid */
+            event_id: string;
+            system_id: string;
+            equipment_id: string;
+            window_start: string;
+            window_end: string;
+            score: number;
+            /** @enum {string} */
+            severity: "none" | "low" | "medium" | "high" | "critical";
+            affected_component: ("cooler" | "valve" | "pump" | "accumulator") | null;
+            components: {
+                [key: string]: {
+                    condition: number;
+                    degraded: boolean;
+                    probability: number;
+                };
+            };
+            confidence: number;
+            model_version: string;
+            /** @description How well the training data or the equipment's healthy baseline covers the window's operating conditions; null when the model version does not assess it */
+            operating_conditions: components["schemas"]["OperatingConditions"] | null;
+            /** @description The latest verdict given on it; null before any feedback */
+            feedback: components["schemas"]["Verdict"] | null;
+            /** @description Each model's vote in the ensemble: its weight, whether it called the window anomalous, its score */
+            votes: {
+                [key: string]: {
+                    weight: number;
+                    anomaly: boolean;
+                    score: number;
+                };
+            };
+            /**
+             * @description saga: found live; analysis: found by a re-analysis of a range
+             * @enum {string}
+             */
+            source: "saga" | "analysis";
+            recorded_at: string;
+            /** @description ReadingsIngested events whose samples made the window (null on rows projected before migration 0007, until a rebuild) */
+            source_event_ids: string[] | null;
+            correlation_id: string | null;
+            /** @description Every verdict given, oldest first; the last one counts */
+            feedback_history: components["schemas"]["AnomalyFeedbackEntry"][];
+        };
+        AnomalyFeedbackEntry: {
+            /** Format: uuid */
+            event_id: string;
+            /** @description API key id that gave the verdict */
+            actor: string;
+            verdict: components["schemas"]["Verdict"];
+            note: string | null;
+            recorded_at: string;
+        };
+        AnomalyFeedbackResult: {
+            /** @description false when this key had already given this verdict (a no-op) */
+            recorded: boolean;
+            /** Format: uuid */
+            anomaly_id: string;
+            verdict: components["schemas"]["Verdict"];
+            /** @description The AnomalyFeedbackRecorded event appended; null when nothing was recorded */
+            event_id: string | null;
+        };
+        ModelVersionList: {
+            active: string;
+            /** @description The manifest's `active`, used until a version is promoted */
+            manifest_default: string;
+            items: components["schemas"]["ModelVersion"][];
+        };
+        ModelVersion: {
+            version: string;
+            profile: string;
+            /** @description The manifest's `created` time; null when the manifest has none */
+            created: string | null;
+            /** @description The version the inference saga scores with (last promoted, else the manifest default) */
+            active: boolean;
+            models: {
+                name: string;
+                weight: number;
+                path: string;
+            }[];
+            /** @description Per-component weights overriding the defaults */
+            component_weights: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** @description Per component; null when the manifest has no cross-validation */
+            metrics: {
+                [key: string]: components["schemas"]["EvaluationMetrics"];
+            } | null;
+            /** @description Per affected component (and 'unattributed'), from operators' verdicts */
+            feedback: {
+                [key: string]: components["schemas"]["FeedbackRate"];
             };
         };
-        /** @description Each model's vote in the ensemble: its weight, whether it called the window anomalous, its score */
-        __schema135: {
-            [key: string]: components["schemas"]["__schema137"];
+        /** @description The ensemble's out-of-fold cross-validation figures per 60-s cycle, from the manifest */
+        EvaluationMetrics: {
+            n: number;
+            fpr: number | null;
+            recall: number | null;
+            accuracy: number | null;
+            macro_f1: number | null;
         };
-        __schema136: string;
-        __schema137: {
-            weight: number;
-            anomaly: boolean;
-            score: number;
+        FeedbackRate: {
+            /** @description Anomalies of this version and component with a verdict */
+            reviewed: number;
+            false_positives: number;
+            /** @description false_positives / reviewed; null when none was reviewed */
+            false_positive_rate: number | null;
         };
-        /**
-         * @description saga: found live; analysis: found by a re-analysis of a range
-         * @enum {string}
-         */
-        __schema138: "saga" | "analysis";
-        __schema139: string;
-        /** @description ReadingsIngested events whose samples made the window (null on rows projected before migration 0007, until a rebuild) */
-        __schema140: components["schemas"]["__schema141"] | null;
-        __schema141: string[];
-        __schema142: string | null;
-        /** @description Every verdict given, oldest first; the last one counts */
-        __schema143: components["schemas"]["AnomalyFeedbackEntry"][];
-        /** Format: uuid */
-        __schema144: string;
-        /** @description API key id that gave the verdict */
-        __schema145: string;
-        __schema146: string | null;
-        __schema147: string;
-        /** @description false when this key had already given this verdict (a no-op) */
-        __schema148: boolean;
-        /** Format: uuid */
-        __schema149: string;
-        /** @description The AnomalyFeedbackRecorded event appended; null when nothing was recorded */
-        __schema150: components["schemas"]["__schema151"] | null;
-        /** Format: uuid */
-        __schema151: string;
-        __schema152: string;
-        /** @description The manifest's `active`, used until a version is promoted */
-        __schema153: string;
-        __schema154: components["schemas"]["ModelVersion"][];
-        __schema155: string;
-        __schema156: string;
-        /** @description The manifest's `created` time; null when the manifest has none */
-        __schema157: components["schemas"]["__schema158"] | null;
-        __schema158: string;
-        /** @description The version the inference saga scores with (last promoted, else the manifest default) */
-        __schema159: boolean;
-        __schema160: {
-            name: string;
-            weight: number;
-            path: string;
-        }[];
-        /** @description Per-component weights overriding the defaults */
-        __schema161: {
-            [key: string]: components["schemas"]["__schema163"];
+        /** @description What `models compare` prints, as JSON */
+        ModelComparison: {
+            base: string;
+            candidate: string;
+            /** @description Where each version's windows come from: its re-projection (every scored window) or what production recorded */
+            sources: {
+                /** @enum {string} */
+                base: "live" | "reprojection";
+                /** @enum {string} */
+                candidate: "live" | "reprojection";
+            };
+            windows: number;
+            scopes: {
+                /** @enum {string} */
+                scope: "any" | "cooler" | "valve" | "pump" | "accumulator";
+                flagged_by_base: number;
+                flagged_by_candidate: number;
+                both: number;
+                only_base: number;
+                only_candidate: number;
+                /** @description Up to 20 windows flagged by one version only */
+                examples: {
+                    window: string;
+                    /** @enum {string} */
+                    flagged_by: "base" | "candidate";
+                }[];
+            }[];
         };
-        __schema162: string;
-        __schema163: {
-            [key: string]: number;
+        PromoteModelVersionResult: {
+            /** @description false when the version already was the promoted one */
+            recorded: boolean;
+            profile: string;
+            model_version: string;
+            previous_version: string | null;
         };
-        /** @description Per component; null when the manifest has no cross-validation */
-        __schema164: components["schemas"]["__schema165"] | null;
-        __schema165: {
-            [key: string]: components["schemas"]["EvaluationMetrics"];
-        };
-        __schema166: number;
-        __schema167: components["schemas"]["__schema168"] | null;
-        __schema168: number;
-        /** @description Per affected component (and 'unattributed'), from operators' verdicts */
-        __schema169: {
-            [key: string]: components["schemas"]["FeedbackRate"];
-        };
-        __schema170: string;
-        /** @description Anomalies of this version and component with a verdict */
-        __schema171: number;
-        __schema172: number;
-        /** @description false_positives / reviewed; null when none was reviewed */
-        __schema173: components["schemas"]["__schema167"];
-        __schema174: string;
-        __schema175: string;
-        /** @description Where each version's windows come from: its re-projection (every scored window) or what production recorded */
-        __schema176: {
-            base: components["schemas"]["__schema177"];
-            candidate: components["schemas"]["__schema178"];
-        };
-        /** @enum {string} */
-        __schema177: "live" | "reprojection";
-        /** @enum {string} */
-        __schema178: "live" | "reprojection";
-        __schema179: number;
-        __schema180: {
+        ServerSentEvents: string;
+        /** @description Equipment x time: per bucket the highest severity, as in an anomaly explorer */
+        AnomalySwimlane: {
+            system_id: string;
             /** @enum {string} */
-            scope: "any" | "cooler" | "valve" | "pump" | "accumulator";
-            flagged_by_base: components["schemas"]["__schema179"];
-            flagged_by_candidate: components["schemas"]["__schema179"];
-            both: components["schemas"]["__schema179"];
-            only_base: components["schemas"]["__schema179"];
-            only_candidate: components["schemas"]["__schema179"];
-            /** @description Up to 20 windows flagged by one version only */
-            examples: components["schemas"]["__schema181"][];
-        }[];
-        __schema181: {
-            window: string;
-            /** @enum {string} */
-            flagged_by: "base" | "candidate";
+            bucket: "1h" | "1d";
+            from: string;
+            to: string;
+            /** @description Every equipment of the system (lanes), also those without anomalies */
+            equipment: string[];
+            /** @description Only buckets holding anomalies */
+            cells: components["schemas"]["SwimlaneCell"][];
         };
-        /** @description false when the version already was the promoted one */
-        __schema182: boolean;
-        __schema183: string;
-        __schema184: string;
-        __schema185: string | null;
-        __schema186: string;
-        /** @enum {string} */
-        __schema187: "1h" | "1d";
-        __schema188: string;
-        __schema189: string;
-        /** @description Every equipment of the system (lanes), also those without anomalies */
-        __schema190: components["schemas"]["__schema191"][];
-        __schema191: string;
-        /** @description Only buckets holding anomalies */
-        __schema192: components["schemas"]["SwimlaneCell"][];
-        __schema193: string;
-        /** @description Bucket start (UTC) */
-        __schema194: string;
-        /**
-         * @description The highest severity of the anomalies in the bucket
-         * @enum {string}
-         */
-        __schema195: "low" | "medium" | "high" | "critical";
-        __schema196: number;
+        SwimlaneCell: {
+            equipment_id: string;
+            /** @description Bucket start (UTC) */
+            bucket: string;
+            /**
+             * @description The highest severity of the anomalies in the bucket
+             * @enum {string}
+             */
+            severity: "low" | "medium" | "high" | "critical";
+            anomalies: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -2224,11 +994,1185 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ingestReadings: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+                /** @description A retry with the same key and body returns the first result and appends nothing */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestJsonBody"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `ingest` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body larger than INGEST_MAX_BODY_BYTES or more rows than INGEST_MAX_ROWS */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Content-Type is neither application/json nor text/csv */
+            415: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different body */
+            422: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of this API key exceeded */
+            429: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    /** @description Seconds until the rate-limit window resets */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReadings: {
+        parameters: {
+            query?: {
+                sensor_id?: string;
+                equipment_id?: string;
+                from?: string;
+                to?: string;
+                limit?: number;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readings"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listQuarantinedRows: {
+        parameters: {
+            query?: {
+                system_id?: string;
+                batch_id?: string;
+                limit?: number;
+                /** @description Rows to skip (paging: newest first) */
+                offset?: number;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuarantinedRows"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResult"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResult"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not ready; `checks` holds each check */
+            503: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSystems: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemList"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnomalyTrend: {
+        parameters: {
+            query?: {
+                /** @description Inclusive start (ISO-8601 with zone); default: 24 buckets (1h) or 30 buckets (1d) before `to` */
+                from?: string;
+                /** @description Exclusive end; default now */
+                to?: string;
+                /** @description Bucket width, aligned to UTC */
+                bucket?: "1h" | "1d";
+                /** @description Only this model version (its re-projection when one exists) */
+                model_version?: string;
+                /** @description live = what production detected; reprojection = a `models reproject` run. Default: live, or reprojection when model_version names a re-projected version */
+                source?: "live" | "reprojection";
+            };
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomalyTrend"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSystemHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemHealth"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSystemEvents: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor: the `next` of the previous page */
+                after?: string;
+                /** @description Events per page */
+                limit?: number;
+                /** @description Only these event types (comma-separated), e.g. AnomalyDetected,AnomalyFeedbackRecorded */
+                type?: string;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemEvents"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Metrics in the Prometheus text format */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4": string;
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        openapi: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    analyzeSystem: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+                /** @description Same key = same analysis (de-duplicated) */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Inclusive start of the range (event time)
+                     */
+                    from: string;
+                    /**
+                     * Format: date-time
+                     * @description Exclusive end of the range
+                     */
+                    to: string;
+                    /**
+                     * @description sync: answer with the result; async: 202 and a status URL
+                     * @enum {string}
+                     */
+                    mode: "sync" | "async";
+                    /** @description Default: the loaded (active) model version */
+                    model_version?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status) */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisResult"] | components["schemas"]["Analysis"];
+                };
+            };
+            /** @description async: accepted; poll status_url */
+            202: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisAccepted"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `analyze` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different body */
+            422: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of this API key exceeded */
+            429: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    /** @description Seconds until the rate-limit window resets */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No model loaded */
+            503: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAnomalies: {
+        parameters: {
+            query?: {
+                /** @description Window start >= from */
+                from?: string;
+                /** @description Window start < to */
+                to?: string;
+                severity?: string;
+                component?: string;
+                /** @description Default: the active model version */
+                model_version?: string;
+                /** @description Only this equipment */
+                equipment_id?: string;
+                /** @description Comma-separated current verdicts: confirmed, false_positive, none (no feedback yet) */
+                verdict?: string;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnomaliesPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAnalysis: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Analysis"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No analysis with this id */
+            404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    detectAnomalies: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DetectRequest"];
+            };
+        };
+        responses: {
+            /** @description Ensemble verdict, per-component condition and per-model votes */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetectResult"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `detect` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No model is loaded */
+            503: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAnomaly: {
         parameters: {
             query?: never;
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
             path: {
                 /** @description The anomaly (its AnomalyDetected event id) */
@@ -2242,7 +2186,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2253,7 +2197,7 @@ export interface operations {
             400: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2264,7 +2208,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2275,7 +2219,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2286,7 +2230,7 @@ export interface operations {
             404: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2297,7 +2241,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2310,7 +2254,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
             path: {
                 /** @description The anomaly (its AnomalyDetected event id) */
@@ -2328,7 +2272,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2339,7 +2283,7 @@ export interface operations {
             400: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2350,7 +2294,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2361,7 +2305,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2372,7 +2316,7 @@ export interface operations {
             404: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2383,7 +2327,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2396,7 +2340,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -2407,7 +2351,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2418,7 +2362,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2429,7 +2373,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,7 +2384,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2457,14 +2401,14 @@ export interface operations {
                 /** @description The version to evaluate */
                 candidate: string;
                 /** @description Only this system */
-                system_id?: components["schemas"]["__schema11"];
+                system_id?: components["schemas"]["SystemId"];
                 /** @description Window start >= from */
-                from?: components["schemas"]["__schema52"];
+                from?: string;
                 /** @description Window start < to */
-                to?: components["schemas"]["__schema53"];
+                to?: string;
             };
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
             path?: never;
             cookie?: never;
@@ -2475,7 +2419,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2486,7 +2430,7 @@ export interface operations {
             400: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2497,7 +2441,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,7 +2452,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,7 +2463,7 @@ export interface operations {
             404: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2530,7 +2474,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2543,7 +2487,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
             path: {
                 /** @description A version of the registry */
@@ -2561,7 +2505,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2572,7 +2516,7 @@ export interface operations {
             400: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2583,7 +2527,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2594,7 +2538,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2605,7 +2549,7 @@ export interface operations {
             404: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2616,7 +2560,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2629,12 +2573,12 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only this system; all systems when absent */
-                system_id?: components["schemas"]["__schema11"];
+                system_id?: components["schemas"]["SystemId"];
             };
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
                 /** @description The id of the last message received: the stream resumes right after it */
-                "last-event-id"?: components["schemas"]["__schema56"];
+                "last-event-id"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2645,7 +2589,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2656,7 +2600,7 @@ export interface operations {
             400: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2667,7 +2611,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2678,7 +2622,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2689,7 +2633,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2702,19 +2646,20 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Inclusive start (ISO-8601 with zone); default: 24 buckets (1h) or 30 buckets (1d) before `to` */
-                from?: components["schemas"]["__schema13"];
+                from?: string;
                 /** @description Exclusive end; default now */
-                to?: components["schemas"]["__schema15"];
+                to?: string;
                 /** @description Bucket width, aligned to UTC */
-                bucket?: components["schemas"]["__schema17"];
+                bucket?: "1h" | "1d";
                 /** @description Only this model version (its re-projection when one exists) */
-                model_version?: components["schemas"]["__schema19"];
+                model_version?: string;
             };
             header?: {
-                "X-Correlation-Id"?: components["schemas"]["__schema0"];
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
             path: {
-                id: components["schemas"]["__schema11"];
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
             };
             cookie?: never;
         };
@@ -2724,7 +2669,7 @@ export interface operations {
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2735,7 +2680,7 @@ export interface operations {
             400: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2746,7 +2691,7 @@ export interface operations {
             401: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2757,7 +2702,7 @@ export interface operations {
             403: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2768,7 +2713,7 @@ export interface operations {
             500: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
-                    "X-Correlation-Id": string;
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
                     [name: string]: unknown;
                 };
                 content: {

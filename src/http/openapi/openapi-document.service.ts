@@ -34,9 +34,11 @@ export const API_TAGS: Record<string, string> = {
   ingest: 'Sensor readings in (JSON or CSV batches) and the rows that were quarantined',
   detect: 'One-off scoring of a sample or a window; nothing is recorded',
   systems: 'What is known per system: equipment, readings, health and the anomaly trend',
-  anomalies: 'Windows the ensemble flagged, newest first',
+  anomalies: 'Windows the ensemble flagged, newest first; one anomaly in detail and operator feedback on it',
   analyses: 'Re-scoring a time range of a system, synchronously or as a job',
   audit: 'The raw event history of a system with its metadata',
+  models: 'Model versions in the registry, their evaluation and feedback figures, comparison and promotion',
+  stream: 'Server-sent events after the projections commit (anomaly, health, feedback), resumable by Last-Event-ID',
   operations: 'Liveness, readiness, metrics and this document',
 };
 

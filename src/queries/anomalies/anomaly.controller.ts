@@ -27,6 +27,7 @@ const example: AnomalyDetail = {
   confidence: 0.97,
   model_version: 'hydraulic-17-1.1.0',
   feedback: 'confirmed',
+  operating_conditions: { regime: 'cooler-3', coverage: 0.41, has_baseline: true, unfamiliar: false },
   votes: { rf: { weight: 0.4, anomaly: true, score: 0.98 }, xgb: { weight: 0.4, anomaly: true, score: 0.95 }, helm: { weight: 0.2, anomaly: true, score: 0.91 } },
   source: 'saga',
   recorded_at: '2024-05-01T10:04:01.120Z',

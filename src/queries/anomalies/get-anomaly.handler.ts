@@ -3,6 +3,7 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Database } from '../../database/database.js';
 import { DATABASE } from '../../infrastructure/tokens.js';
 import { ProblemError } from '../../http/problem.js';
+import { toOperatingConditionsItem, type OperatingConditions } from '../../events/anomaly-detected.event.js';
 import { GetAnomalyQuery, type AnomalyDetail } from './get-anomaly.query.js';
 
 type Item = AnomalyDetail;
@@ -41,6 +42,7 @@ export class GetAnomalyHandler implements IQueryHandler<GetAnomalyQuery, Anomaly
       confidence: Number(r.confidence),
       model_version: r.model_version,
       feedback: r.feedback as Item['feedback'],
+      operating_conditions: toOperatingConditionsItem(r.operating_conditions as OperatingConditions | null),
       votes: r.votes as Item['votes'],
       source: r.source as Item['source'],
       recorded_at: new Date(r.recorded_at).toISOString(),
