@@ -8,7 +8,8 @@ import { sha256Hex } from '../../src/http/auth/api-keys.js';
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { BACKENDS } from '../support/test-databases.js';
 import { createTestStorage, inject, settle, startTestApp, type TestStorage } from '../support/test-app.js';
-import { anomalyEvent, rng } from '../read-side/workload.js';
+import { readFileSync } from 'node:fs';
+import { anomalyEvent, readingsEvent, rng } from '../read-side/workload.js';
 
 const KEYS = { reader: 'reader-key-0123456789abcdef', operator: 'operator-key-0123456789abcdef', root: 'root-key-0123456789abcdef' };
 const API_KEYS = `reader:read:${sha256Hex(KEYS.reader)},operator:read|feedback:${sha256Hex(KEYS.operator)},root:admin:${sha256Hex(KEYS.root)}`;
@@ -73,6 +74,8 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     store = app.get<EventStore>(EVENT_STORE);
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const random = rng(16);
+    // rig-a is a known system (GET /api/v1/systems lists it) once a reading of it was accepted.
+    await store.append(streams.readings('rig-a'), [readingsEvent('rig-a', 'eq-1', T0, 60, random)]);
     for (let i = 0; i < 6; i++) {
       const e = anomalyEvent('rig-a', i % 2 ? 'eq-2' : 'eq-1', T0 + i * 60_000, i < 4 ? V1 : V0, random);
       ids.push(e.eventId);
@@ -131,10 +134,10 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
       ['operator', 'false_positive', null],
       ['root', 'false_positive', null],
     ]);
-    const list = (await inject(app, { url: '/api/v1/systems/rig-a/anomalies?verdict=false_positive', headers: auth(KEYS.reader) })).json();
+    const list = (await inject(app, { url: `/api/v1/systems/rig-a/anomalies?verdict=false_positive&model_version=${V1}`, headers: auth(KEYS.reader) })).json();
     expect(list.items.map((i: { event_id: string }) => i.event_id)).toEqual([ids[0]]);
     expect(list.items[0].feedback).toBe('false_positive');
-    const open = (await inject(app, { url: '/api/v1/systems/rig-a/anomalies?verdict=none&equipment_id=eq-2', headers: auth(KEYS.reader) })).json();
+    const open = (await inject(app, { url: `/api/v1/systems/rig-a/anomalies?verdict=none&equipment_id=eq-2&model_version=${V1}`, headers: auth(KEYS.reader) })).json();
     expect(open.items.map((i: { event_id: string }) => i.event_id).sort()).toEqual([ids[1], ids[3]].sort());
   });
 
@@ -172,7 +175,9 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     const res = await inject(app, { url: '/api/v1/models', headers: auth(KEYS.reader) });
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.items.map((v: { version: string }) => v.version)).toEqual([V0, V1]);
+    const manifest = JSON.parse(readFileSync('models/manifest.json', 'utf8')) as { versions: { version: string }[] };
+    expect(body.items.map((v: { version: string }) => v.version)).toEqual(manifest.versions.map((v) => v.version).sort());
+    expect(body.items.map((v: { version: string }) => v.version)).toEqual(expect.arrayContaining([V0, V1]));
     expect(body.items.filter((v: { active: boolean }) => v.active).map((v: { version: string }) => v.version)).toEqual([body.active]);
     const v1 = body.items.find((v: { version: string }) => v.version === V1);
     expect(v1.metrics.cooler.fpr).toBeCloseTo(0.0055, 3);
