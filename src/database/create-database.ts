@@ -31,7 +31,8 @@ async function detectTimescale(db: Kysely<Tables>): Promise<{ timescaledb: boole
 }
 
 async function createPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'anomaly-platform' });
+  // A bounded connect: while the server is down or restarting, a request fails fast (503) instead of waiting.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'anomaly-platform', connectionTimeoutMillis: 5_000 });
   // An idle pooled connection that the server ends (restart, pg_terminate_backend, DROP DATABASE ... FORCE)
   // is emitted here; the pool has already discarded it and the next query opens a new one. Without a
   // listener node would treat it as an unhandled 'error' event and exit.

@@ -123,7 +123,12 @@ export class HealthController implements OnApplicationShutdown {
       },
       async () => {
         const check = this.indicator.check('projections');
-        const head = await this.store.headPosition();
+        let head;
+        try {
+          head = await within(this.store.headPosition(), 'event store');
+        } catch (error) {
+          return check.down({ message: `lag unknown: ${(error as Error).message}` });
+        }
         const statuses: { name: string; checkpoint?: { prepare: number }; caughtUp: boolean; error?: string }[] = await this.projections.status();
         const saga = this.optional<InferenceSagaService>(InferenceSagaService)?.saga;
         if (saga && this.config.ROLE !== 'api') statuses.push(saga.status(head));
