@@ -138,15 +138,15 @@ function batch(worker: number, n: number): { json: unknown[]; csv: string; bad: 
   let bad = 0;
   for (let s = 0; s < 60; s++) {
     const ts = new Date(start + s * 1000).toISOString();
-    for (const sensor of SENSORS) {
-      let v: unknown = sample[sensor]![row - 1]![s]!;
-      let t: string = ts;
-      // ~2 % bad rows, deterministic per batch: a value that is not a number, or a timestamp that is not one.
-      const h = (n * 1021 + s * 17 + SENSORS.indexOf(sensor) + worker * 31) % 100;
-      if (h === 7) (v = 'abc', bad++);
-      else if (h === 42 && s % 2 === 0) (t = 'yesterday', bad++);
-      rows.push({ system_id: `soak-${worker}`, equipment_id: `eq-${worker}`, sensor_id: sensor, ts: t, v });
-    }
+    for (const sensor of SENSORS) rows.push({ system_id: `soak-${worker}`, equipment_id: `eq-${worker}`, sensor_id: sensor, ts, v: sample[sensor]![row - 1]![s]! });
+  }
+  // ~2 % bad rows on top (the cycle itself stays complete, so the saga scores every window): a value that is
+  // not a number, or a timestamp that is not one.
+  for (let i = 0; i < 20; i++) {
+    const sensor = SENSORS[(n + i) % SENSORS.length]!;
+    const ts = new Date(start + ((n * 7 + i * 3) % 60) * 1000).toISOString();
+    rows.splice(((n * 31 + i * 53) % rows.length) + 1, 0, i % 2 ? { system_id: `soak-${worker}`, equipment_id: `eq-${worker}`, sensor_id: sensor, ts, v: 'abc' } : { system_id: `soak-${worker}`, equipment_id: `eq-${worker}`, sensor_id: sensor, ts: 'yesterday', v: 1 });
+    bad++;
   }
   const csv = ['system_id,equipment_id,sensor_id,ts,v', ...rows.map((r) => `${r.system_id},${r.equipment_id},${r.sensor_id},${r.ts},${r.v}`)].join('\n') + '\n';
   return { json: rows, csv, bad };
@@ -168,7 +168,7 @@ async function ingest(worker: number, n: number): Promise<void> {
     if (ledger.serverErrors.length < 50) ledger.serverErrors.push({ op: 'ingest-refused', status: a.status, body: a.body.slice(0, 500) });
     return;
   }
-  const result = JSON.parse(a.body) as { accepted: number; quarantined: number };
+  const result = JSON.parse(a.body) as IngestResult;
   ledger.ingest.batches++;
   ledger.ingest.accepted += result.accepted;
   ledger.ingest.quarantined += result.quarantined;
@@ -178,8 +178,20 @@ async function ingest(worker: number, n: number): Promise<void> {
     // A client retry of an answered batch: the same answer again, nothing stored twice.
     ledger.ingest.replaysSent++;
     const again = await untilDefinitive('ingest', '/api/v1/ingest', init);
-    if (again?.status === 200 && again.body === a.body) ledger.ingest.replaysMatched++;
+    // The same answer (a replay comes from the stored copy: compare the content, not the key order).
+    if (again?.status === 200 && again.headers.get('idempotent-replayed') === 'true' && sameResult(JSON.parse(again.body), result)) ledger.ingest.replaysMatched++;
   }
+}
+
+interface IngestResult {
+  batch_id: string;
+  accepted: number;
+  quarantined: number;
+  errors: unknown[];
+}
+
+function sameResult(x: IngestResult, y: IngestResult): boolean {
+  return x.batch_id === y.batch_id && x.accepted === y.accepted && x.quarantined === y.quarantined && x.errors.length === y.errors.length;
 }
 
 async function analyze(worker: number, n: number): Promise<void> {

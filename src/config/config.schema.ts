@@ -38,7 +38,8 @@ export const configSchema = z
     READY_MAX_LAG_EVENTS: int(0, 100_000_000).default(10_000),
     /**
      * Ingest backpressure: ingest answers 503 + Retry-After while the slowest projection or the saga has left an
-     * event unprocessed for longer than 80 % of this (so that the lag stays under it); 0 switches it off.
+     * event unprocessed for longer than 40 % of this (so that, up to twice the rate it sustains, the lag stays
+     * under it; docs/reliability.md); 0 switches it off.
      */
     INGEST_MAX_LAG_SECONDS: int(0, 86_400).default(20),
     PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),

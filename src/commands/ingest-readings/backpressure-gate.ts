@@ -9,14 +9,15 @@ export interface LagSample {
 export type GateDecision = { open: true } | { open: false; retryAfterSeconds: number };
 
 /**
- * The gate closes at 80 % of the bound: what is accepted while the next sample is taken (every 500 ms) and
- * the requests already in flight are then still scored within the bound.
+ * The gate closes at 40 % of the bound. The lag is the age of the oldest unprocessed event; what was accepted
+ * before the gate closed still has to be worked through, at the subscriber's pace. At twice the rate the
+ * subscriber sustains, the last event accepted waits about twice the lag at closing: 80 % of the bound.
  */
-export const CLOSE_AT_FRACTION = 0.8;
+export const CLOSE_AT_FRACTION = 0.4;
 
 export function decideGate(sample: LagSample, maxLagSeconds: number): GateDecision {
   if (maxLagSeconds <= 0 || sample.lagSeconds <= maxLagSeconds * CLOSE_AT_FRACTION) return { open: true };
-  // Subscribers catch up faster than real time once intake pauses: by then about half the bound is left.
-  const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(sample.lagSeconds - maxLagSeconds / 2)));
+  // Roughly when the lag is back under the closing point, if the subscriber works at real-time pace.
+  const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil(sample.lagSeconds - maxLagSeconds * CLOSE_AT_FRACTION)));
   return { open: false, retryAfterSeconds };
 }
