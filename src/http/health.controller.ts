@@ -110,6 +110,8 @@ export class HealthController implements OnApplicationShutdown {
                 const rtt = await within(this.nats.then((nc) => nc.rtt()), 'NATS');
                 return check.up({ rtt_ms: Math.round(rtt * 100) / 100 });
               } catch (error) {
+                // A connect that failed (NATS was down at the first check) is not kept: the next check connects again.
+                if (this.nats && (await this.nats.then(() => false, () => true))) this.nats = undefined;
                 return check.down({ message: (error as Error).message });
               }
             },

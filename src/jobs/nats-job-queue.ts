@@ -99,7 +99,7 @@ export class NatsJobQueue<T> implements JobQueue<T> {
 
   async enqueue(id: string, data: T): Promise<{ duplicate: boolean }> {
     const ack = await this.js.publish(this.options.subject, JSON.stringify(data), { msgID: id });
-    void this.depth();
+    void this.depth().catch(() => undefined);
     return { duplicate: ack.duplicate };
   }
 

@@ -81,6 +81,7 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
   let database: Database | undefined;
   let work: string;
   let port: number;
+  const generators = new Set<ReturnType<typeof spawn>>();
   const started = Date.now();
   const since = () => Math.round((Date.now() - started) / 100) / 10;
 
@@ -92,6 +93,7 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
   }, 120_000);
 
   afterAll(async () => {
+    for (const g of generators) if (g.exitCode === null) g.kill('SIGKILL');
     if (service && service.child.exitCode === null) {
       service.child.kill('SIGKILL');
       await service.exited;
@@ -155,8 +157,14 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
   async function waitReady(timeoutMs = 120_000): Promise<number> {
     const t = Date.now();
     for (;;) {
-      if ((await get('/health/ready')).status === 200) return (Date.now() - t) / 1000;
-      if (Date.now() - t > timeoutMs) throw new Error(`/health/ready not 200 within ${timeoutMs} ms`);
+      const ready = await get('/health/ready');
+      if (ready.status === 200) return (Date.now() - t) / 1000;
+      if (Date.now() - t > timeoutMs) {
+        throw new Error(
+          `/health/ready not 200 within ${timeoutMs} ms: ${JSON.stringify(ready.body)}; service exit code ${service?.child.exitCode}; ` +
+            `stderr ${service?.stderr().slice(-3000)}; last log lines ${JSON.stringify(service?.lines.slice(-15))}`,
+        );
+      }
       await sleep(250);
     }
   }
@@ -227,6 +235,7 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
   function runGenerator(args: string[]): Promise<{ code: number | null; ledger: any; stdout: string; stderr: string }> {
     const out = join(work, `ledger-${Date.now()}.json`);
     const child = spawn(process.execPath, ['dist/scripts/reliability/load-generator.js', '--url', `http://127.0.0.1:${port}`, '--out', out, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    generators.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -252,16 +261,17 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
       await sampleResources(samples);
 
       // Phase 1: mixed load with the fault schedule.
+      const loadStarted = Date.now();
       const load = runGenerator(['--seconds', String(SOAK_SECONDS), '--workers', '3', '--think-ms', '150']);
       const faults: FaultRecord[] = [];
       let generatorDone = false;
       void load.then(() => (generatorDone = true));
       const sampler = setInterval(() => void sampleResources(samples), 5_000);
       try {
-        let next = started + FAULT_EVERY_SECONDS * 1000;
+        let next = loadStarted + FAULT_EVERY_SECONDS * 1000;
         for (let i = 0; !generatorDone; i++) {
           // No fault in the last 10 s of the load: the service ends the phase running.
-          if (next > started + (SOAK_SECONDS - 10) * 1000) break;
+          if (next > loadStarted + (SOAK_SECONDS - 10) * 1000) break;
           while (Date.now() < next && !generatorDone) await sleep(200);
           if (generatorDone) break;
           faults.push(await inject(FAULTS[i % FAULTS.length]!));

@@ -43,7 +43,7 @@ export class IngestController {
       415: problemResponse('Content-Type is neither application/json nor text/csv'),
       422: problemResponse('Idempotency-Key reused with a different body'),
       503: problemResponse(
-        'Not accepted, nothing stored; retry after `Retry-After` seconds: `/problems/overloaded` while a projection or the inference saga is more than 40 % of INGEST_MAX_LAG_SECONDS behind (backpressure), `/problems/unavailable` while the event store or database is down',
+        'Not accepted; retry after `Retry-After` seconds with the same Idempotency-Key: `/problems/overloaded` (nothing stored) while a projection or the inference saga is more than 40 % of INGEST_MAX_LAG_SECONDS behind (backpressure), `/problems/unavailable` while the event store or database is down, `/problems/timeout` past REQUEST_TIMEOUT_MS',
       ),
     },
   })
