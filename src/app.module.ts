@@ -3,6 +3,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { AnalysisModule } from './commands/analyze-system/analysis.module.js';
+import { IngestBackpressure } from './commands/ingest-readings/ingest-backpressure.js';
 import { IngestController } from './commands/ingest-readings/ingest.controller.js';
 import { IngestReadingsHandler } from './commands/ingest-readings/ingest-readings.handler.js';
 import type { AppConfig } from './config/config.schema.js';
@@ -42,6 +43,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         IngestReadingsHandler,
+        IngestBackpressure,
         GetReadingsHandler,
         GetQuarantineHandler,
       ],

@@ -4,8 +4,10 @@ import type { Logger } from 'pino';
 import { createApp } from './app.factory.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ConfigError, loadConfig, runMode } from './config/load-config.js';
+import { DataDirLockedError, lockDataDir } from './database/data-dir-lock.js';
 import type { Database } from './database/database.js';
 import type { EventStore } from './event-store/event-store.js';
+import { isAddressInUse, ensurePortFree, PortInUseError } from './http/port-check.js';
 import { DATABASE, EVENT_STORE } from './infrastructure/tokens.js';
 import { createLogger } from './observability/logger.js';
 
@@ -23,15 +25,25 @@ async function main(): Promise<void> {
     loadDotEnv();
     config = loadConfig();
     logger.level = config.LOG_LEVEL;
+    // Before anything is created or printed (the first start's admin key included).
+    await ensurePortFree(config.HOST, config.PORT);
+    if (!config.DATABASE_URL) lockDataDir(config.DATA_DIR, 'service');
     app = await createApp(config, logger);
   } catch (error) {
     if (error instanceof ConfigError) {
       logger.fatal({ problems: error.problems }, error.message);
       process.exit(78); // EX_CONFIG
     }
+    if (error instanceof PortInUseError || error instanceof DataDirLockedError) exitTempFail(logger, error);
     throw error;
   }
-  await app.listen({ port: config.PORT, host: config.HOST });
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    // Taken between the check and the bind.
+    if (isAddressInUse(error)) exitTempFail(logger, new PortInUseError(config.HOST, config.PORT));
+    throw error;
+  }
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info(
@@ -77,6 +89,14 @@ function installShutdown(app: NestFastifyApplication, config: AppConfig, logger:
   };
   process.once('SIGTERM', (s) => void shutdown(s));
   process.once('SIGINT', (s) => void shutdown(s));
+}
+
+/** One line on stderr saying what to do, no stack trace; EX_TEMPFAIL: a retry later may work. */
+function exitTempFail(logger: Logger, error: Error): never {
+  logger.fatal(error.message);
+  logger.flush?.();
+  process.stderr.write(`${error.message}\n`);
+  process.exit(75);
 }
 
 /** Another module may have closed it already; a second close must not fail the shutdown. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/load-config.js';
+import { DataDirLockedError } from '../database/data-dir-lock.js';
 import { buildProgram } from './program.js';
 
 /** CLI entry: `npm run cli -- <command>` (e.g. `npm run cli -- events verify export.ndjson`). */
@@ -10,5 +11,5 @@ buildProgram()
       process.exit(78); // EX_CONFIG, as the service
     }
     console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
+    process.exit(error instanceof DataDirLockedError ? 75 : 1); // EX_TEMPFAIL: the directory is busy
   });

@@ -36,6 +36,12 @@ export const configSchema = z
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
     /** /health/ready reports down while a projection or the saga is more events than this behind the log head. */
     READY_MAX_LAG_EVENTS: int(0, 100_000_000).default(10_000),
+    /**
+     * Ingest backpressure: ingest answers 503 + Retry-After while the slowest projection or the saga has left an
+     * event unprocessed for longer than 40 % of this (so that, up to twice the rate it sustains, the lag stays
+     * under it; docs/reliability.md); 0 switches it off.
+     */
+    INGEST_MAX_LAG_SECONDS: int(0, 86_400).default(20),
     PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
     SAGA_FLUSH_TIMEOUT_MS: int(1_000, 86_400_000).default(120_000),
     /** Analysis work queue (NATS JetStream stream name, or the in-process queue's name) and its delivery policy. */

@@ -31,11 +31,16 @@ async function detectTimescale(db: Kysely<Tables>): Promise<{ timescaledb: boole
 }
 
 async function createPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'anomaly-platform' });
+  // A bounded connect: while the server is down or restarting, a request fails fast (503) instead of waiting.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'anomaly-platform', connectionTimeoutMillis: 5_000 });
   // An idle pooled connection that the server ends (restart, pg_terminate_backend, DROP DATABASE ... FORCE)
   // is emitted here; the pool has already discarded it and the next query opens a new one. Without a
   // listener node would treat it as an unhandled 'error' event and exit.
   pool.on('error', () => undefined);
+  // The pool listens for errors only on idle connections. One that is checked out (a transaction between two
+  // statements) and ended by the server (restart, pg_terminate_backend) would emit an unhandled 'error' and
+  // end the process (issue #17, found by the soak). Its query fails instead; the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   // Fail at start-up with the server's message rather than on the first request.
   const probe = await pool.connect();
   probe.release();

@@ -112,6 +112,8 @@ export class HealthController implements OnApplicationShutdown {
                 const rtt = await within(this.nats.then((nc) => nc.rtt()), 'NATS');
                 return check.up({ rtt_ms: Math.round(rtt * 100) / 100 });
               } catch (error) {
+                // A connect that failed (NATS was down at the first check) is not kept: the next check connects again.
+                if (this.nats && (await this.nats.then(() => false, () => true))) this.nats = undefined;
                 return check.down({ message: (error as Error).message });
               }
             },
@@ -125,7 +127,12 @@ export class HealthController implements OnApplicationShutdown {
       },
       async () => {
         const check = this.indicator.check('projections');
-        const head = await this.store.headPosition();
+        let head;
+        try {
+          head = await within(this.store.headPosition(), 'event store');
+        } catch (error) {
+          return check.down({ message: `lag unknown: ${(error as Error).message}` });
+        }
         const statuses: { name: string; checkpoint?: { prepare: number }; caughtUp: boolean; error?: string }[] = await this.projections.status();
         const saga = this.optional<InferenceSagaService>(InferenceSagaService)?.saga;
         if (saga && this.config.ROLE !== 'api') statuses.push(saga.status(head));

@@ -4,11 +4,15 @@ import { ZodError } from 'zod';
 import { BatchFormatError, BatchTooLargeError } from '../commands/ingest-readings/parse-batch.js';
 import { IdempotencyConflictError } from '../commands/ingest-readings/idempotency-conflict.error.js';
 import { WrongExpectedRevisionError } from '../event-store/event-store.js';
+import { unavailableDependency } from './dependency-unavailable.js';
 import { zodFieldErrors } from './parse-request.js';
 import type { RouteTable } from './route-table.js';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemTypes, type ProblemKind } from './problem.js';
 
 const logger = new Logger('HTTP');
+
+/** Retry-After on a 503 that carries none of its own (outage, timeout, not ready). */
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 const byStatus: Record<number, ProblemKind> = {
   400: 'malformedBody',
@@ -49,6 +53,10 @@ export function toProblem(error: unknown): ProblemError {
     return new ProblemError(kind, fastify.message ?? problemTypes[kind].title, [{ field: 'body', message: fastify.message ?? '' }]);
   }
   if (error instanceof SyntaxError) return new ProblemError('malformedBody', 'body is not valid JSON', [{ field: 'body', message: 'is not valid JSON' }]);
+  const down = unavailableDependency(error);
+  if (down) {
+    return new ProblemError('unavailable', `the ${down.replace('_', ' ')} is not reachable; retry later (an ingest with the same Idempotency-Key, which stores a batch once)`, undefined, { 'retry-after': String(OUTAGE_RETRY_AFTER_SECONDS) }, { dependency: down });
+  }
   return new ProblemError('internal', 'the request failed; see the service log for this correlation id');
 }
 
@@ -58,6 +66,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   const doc = problem.toDocument();
   if (doc.status >= 500) logger.error({ err: error, correlation_id: request.id }, 'request failed');
   for (const [k, v] of Object.entries(problem.headers ?? {})) void reply.header(k, v);
+  if (doc.status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
   return reply
     .status(doc.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)

@@ -33,6 +33,7 @@ export const problemTypes = {
   internal: { type: '/problems/internal', title: 'Internal error', status: 500 },
   unavailable: { type: '/problems/unavailable', title: 'Service unavailable', status: 503 },
   timeout: { type: '/problems/timeout', title: 'Request timed out', status: 503 },
+  overloaded: { type: '/problems/overloaded', title: 'Ingest paused: scoring is behind', status: 503 },
 } as const;
 
 export type ProblemKind = keyof typeof problemTypes;

@@ -149,13 +149,21 @@ export class InferenceSaga {
         this.error = error instanceof Error ? error.message : String(error);
         this.log('error', 'inference saga stopped; restarting from its checkpoint', { err: this.error });
         // In-memory state may be ahead of the database now: resubscribe from the stored state.
-        if (!this.stopped) {
-          this.restartTimer = setTimeout(() => {
-            if (!this.stopped) this.subscribe().catch((e) => (this.error = String(e)));
-          }, this.options.restartDelayMs ?? 1000);
-        }
+        this.restartLater();
       },
     });
+  }
+
+  /** Until the stored state can be read again (the database may still be away), try again after the delay. */
+  private restartLater(): void {
+    if (this.stopped) return;
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.subscribe().catch((e) => {
+        this.error = e instanceof Error ? e.message : String(e);
+        this.restartLater();
+      });
+    }, this.options.restartDelayMs ?? 1000);
   }
 
   /** Loads checkpoint and state as of the last commit. */

@@ -52,7 +52,8 @@ export class NatsJobQueue<T> implements JobQueue<T> {
   }
 
   static async connect<T>(options: NatsJobQueueOptions): Promise<NatsJobQueue<T>> {
-    const nc = await connect({ servers: options.servers, name: `jobs-${options.stream}` });
+    // Reconnect for as long as it takes: a NATS restart must not leave the queue closed until a service restart.
+    const nc = await connect({ servers: options.servers, name: `jobs-${options.stream}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
     try {
       const jsm = await jetstreamManager(nc);
       const queue = new NatsJobQueue<T>(nc, jetstream(nc), jsm, options);
@@ -98,7 +99,7 @@ export class NatsJobQueue<T> implements JobQueue<T> {
 
   async enqueue(id: string, data: T): Promise<{ duplicate: boolean }> {
     const ack = await this.js.publish(this.options.subject, JSON.stringify(data), { msgID: id });
-    void this.depth();
+    void this.depth().catch(() => undefined);
     return { duplicate: ack.duplicate };
   }
 
@@ -109,18 +110,38 @@ export class NatsJobQueue<T> implements JobQueue<T> {
   }
 
   async consume(options: ConsumeOptions<T>): Promise<JobConsumer> {
-    const consumer = await this.js.consumers.get(this.options.stream, this.options.durable);
-    const messages = await consumer.consume({ max_messages: 1 });
+    const open = async () => (await this.js.consumers.get(this.options.stream, this.options.durable)).consume({ max_messages: 1 });
+    let messages = await open();
     let abandoned = false;
+    let closing = false;
     const loop = (async () => {
-      for await (const msg of messages) {
-        if (abandoned) break;
-        await this.deliver(msg, options, () => abandoned);
+      for (;;) {
+        try {
+          for await (const msg of messages) {
+            if (abandoned) break;
+            await this.deliver(msg, options, () => abandoned);
+          }
+        } catch {
+          /* the pull ended with an error (server restarted, consumer briefly unknown): pull again below */
+        }
+        if (abandoned || closing) return;
+        // The iteration ended without a stop: consume again once the server answers.
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 1_000));
+          if (abandoned || closing) return;
+          try {
+            messages = await open();
+            break;
+          } catch {
+            /* not yet */
+          }
+        }
       }
     })();
     return {
       stop: async ({ abandon = false } = {}) => {
         abandoned = abandon;
+        closing = true;
         if (abandon) {
           // Like a crash: stop pulling, ack nothing, do not wait for the job in hand; the server redelivers after ack_wait.
           messages.stop();

@@ -98,6 +98,21 @@ export const metrics = {
     labelNames: ['projection'] as const,
     registers: [registry],
   }),
+  backpressureLagSeconds: new Gauge({
+    name: 'ingest_backpressure_lag_seconds',
+    help: 'Age of the oldest event the slowest projection or the saga has not processed yet, as ingest backpressure sees it',
+    registers: [registry],
+  }),
+  backpressureActive: new Gauge({
+    name: 'ingest_backpressure_active',
+    help: '1 while ingest answers 503 because the slowest subscriber is behind (INGEST_MAX_LAG_SECONDS), else 0',
+    registers: [registry],
+  }),
+  backpressureRejections: new Counter({
+    name: 'ingest_backpressure_rejections_total',
+    help: 'Ingest requests answered 503 (overloaded) by backpressure',
+    registers: [registry],
+  }),
   anomaliesDetected: new Counter({
     name: 'anomalies_detected_total',
     help: 'AnomalyDetected events appended by the saga or analysis, by severity and component',

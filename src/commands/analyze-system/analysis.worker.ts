@@ -15,12 +15,18 @@ import { CONFIG, DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import type { JobConsumer, JobQueue } from '../../jobs/job-queue.js';
 import { ANALYSIS_QUEUE, type AnalysisJobData } from './analysis-job.js';
 import { AnalysisRunner } from './analysis-runner.js';
+import { requeueLostAnalyses } from './requeue-lost-analyses.js';
+
+/** How often, and after how long, a worker queues again an async analysis whose job never reached the queue. */
+const REQUEUE_EVERY_MS = 15_000;
+const REQUEUE_AFTER_MS = 30_000;
 
 /** Consumes the analysis work queue where workers run (ROLE all | worker). */
 @Injectable()
 export class AnalysisWorker implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('AnalysisWorker');
   private consumer: JobConsumer | undefined;
+  private requeueTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -52,10 +58,18 @@ export class AnalysisWorker implements OnApplicationBootstrap, BeforeApplication
       },
     });
     this.logger.log({ queue: this.queue.name }, 'analysis worker consuming');
+    const requeue = () =>
+      requeueLostAnalyses(this.database, this.store, this.queue, REQUEUE_AFTER_MS)
+        .then((n) => n && this.logger.warn({ analyses: n }, 'queued again analyses whose job was lost'))
+        .catch(() => undefined); // the database or queue is away; the next round tries again
+    void requeue();
+    this.requeueTimer = setInterval(() => void requeue(), REQUEUE_EVERY_MS);
+    this.requeueTimer.unref();
   }
 
   /** Finishes (and acks) the job in hand before the pools close. */
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.requeueTimer);
     await this.consumer?.stop();
   }
 

@@ -9,13 +9,17 @@ import { ProblemError } from '../../http/problem.js';
 import { RateLimit } from '../../http/rate-limit.js';
 import { requestContext } from '../../http/request-context.js';
 import { metrics } from '../../observability/metrics.js';
+import { IngestBackpressure } from './ingest-backpressure.js';
 import { IngestReadingsCommand, type IngestOutcome } from './ingest-readings.command.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 @Controller('api/v1/ingest')
 export class IngestController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly backpressure: IngestBackpressure,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -49,6 +53,9 @@ export class IngestController {
       413: problemResponse('Body larger than INGEST_MAX_BODY_BYTES or more rows than INGEST_MAX_ROWS'),
       415: problemResponse('Content-Type is neither application/json nor text/csv'),
       422: problemResponse('Idempotency-Key reused with a different body'),
+      503: problemResponse(
+        'Not accepted; retry after `Retry-After` seconds with the same Idempotency-Key: `/problems/overloaded` (nothing stored) while a projection or the inference saga is more than 40 % of INGEST_MAX_LAG_SECONDS behind (backpressure), `/problems/unavailable` while the event store or database is down, `/problems/timeout` past REQUEST_TIMEOUT_MS',
+      ),
     },
   })
   async ingest(
@@ -68,6 +75,7 @@ export class IngestController {
         { field: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' },
       ]);
     }
+    this.backpressure.admit();
     try {
       const outcome = await this.commands.execute<IngestReadingsCommand, IngestOutcome>(
         new IngestReadingsCommand(source, request.body, requestContext(request), idempotencyKey),
