@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory.js';
@@ -134,6 +133,8 @@ export interface RawRequest {
   headers?: Record<string, string>;
   /** whole body, or the bytes to trickle */
   body?: Buffer;
+  /** a large body made by the client thread: prefix, `length` bytes of `byte`, suffix */
+  fill?: { prefix?: string; length: number; byte?: number; suffix?: string };
   /** declared Content-Length (defaults to body length) */
   contentLength?: number;
   /** write the body in this many bytes per step, waiting `everyMs` between steps */
@@ -145,68 +146,41 @@ export interface RawRequest {
   head?: string;
 }
 
-/** One request over a raw socket, so a client can misbehave: lie about the length, trickle, send garbage. */
+/**
+ * One request over a raw socket, so a client can misbehave: lie about the length, trickle, send garbage. It runs
+ * in a worker thread (raw-client.worker.mjs): the attacker's own work (writing 31 MiB, trickling) must not load
+ * the event loop the service under test runs on.
+ */
 export function rawRequest(port: number, req: RawRequest): Promise<RawResponse> {
+  clientWorker ??= startClientWorker();
+  const id = ++requestIds;
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect(port, '127.0.0.1');
-    const started = performance.now();
-    const body = req.body ?? Buffer.alloc(0);
-    const length = req.contentLength ?? body.length;
-    let received = Buffer.alloc(0);
-    let answeredAt: number | undefined;
-    let sent = 0;
-    let finished = false;
-    const timer = setTimeout(() => finish(new Error(`no answer within ${req.timeoutMs ?? 30_000} ms`)), req.timeoutMs ?? 30_000);
-    const finish = (error?: Error) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (error && answeredAt === undefined) return reject(error);
-      const text = received.toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      const head = split >= 0 ? text.slice(0, split) : text;
-      const [statusLine, ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-      }
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine ?? '')?.[1] ?? 0),
-        headers,
-        body: split >= 0 ? Buffer.from(text.slice(split + 4), 'latin1').toString('utf8') : '',
-        elapsedMs: Math.round((answeredAt ?? performance.now()) - started),
-        bodyBytesSent: sent,
-      });
-    };
-    socket.on('data', (chunk: Buffer) => {
-      answeredAt ??= performance.now();
-      received = Buffer.concat([received, chunk]);
-      const text = received.toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      const m = /content-length:\s*(\d+)/i.exec(text.slice(0, split));
-      if (split >= 0 && m && received.length >= split + 4 + Number(m[1])) finish();
-    });
-    socket.on('close', () => finish());
-    socket.on('error', (e) => finish(e));
-    socket.on('connect', async () => {
-      const head =
-        req.head ??
-        `${req.method ?? 'POST'} ${req.target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries({ 'content-length': String(length), ...req.headers })
-          .map(([k, v]) => `${k}: ${v}`)
-          .join('\r\n')}\r\n\r\n`;
-      socket.write(head, 'latin1');
-      const step = req.chunkBytes ?? body.length;
-      for (let i = 0; i < body.length && !finished && answeredAt === undefined; i += step) {
-        const chunk = body.subarray(i, i + step);
-        const ok = socket.write(chunk);
-        sent += chunk.length;
-        if (req.everyMs) await new Promise((r) => setTimeout(r, req.everyMs));
-        else if (!ok) await new Promise((r) => socket.once('drain', r));
-      }
-    });
+    pending.set(id, { resolve, reject });
+    clientWorker!.postMessage({ id, port, req });
   });
+}
+
+let clientWorker: Worker | undefined;
+let requestIds = 0;
+const pending = new Map<number, { resolve: (r: RawResponse) => void; reject: (e: Error) => void }>();
+
+function startClientWorker(): Worker {
+  const worker = new Worker(new URL('./raw-client.worker.mjs', import.meta.url));
+  worker.unref();
+  worker.on('message', (m: { id: number; result?: RawResponse; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error !== undefined) p?.reject(new Error(m.error));
+    else p?.resolve(m.result!);
+  });
+  return worker;
+}
+
+/** Ends the client worker (afterAll). */
+export async function stopRawClient(): Promise<void> {
+  const w = clientWorker;
+  clientWorker = undefined;
+  await w?.terminate();
 }
 
 export const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');

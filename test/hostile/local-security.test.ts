@@ -39,7 +39,7 @@ describe('local security', () => {
     const loose = all.filter((f) => f.mode & 0o077);
     expect(loose).toEqual([]);
     console.log(`DATA_DIR: ${all.filter((f) => !f.dir).length} files, all 0600; ${all.filter((f) => f.dir).length} directories, all 0700`);
-  });
+  }, 240_000);
 
   it('tightens an existing DATA_DIR and its files, and refuses one that other users can write, with the fix in the message', async () => {
     const dir = await tempDir();
@@ -54,7 +54,7 @@ describe('local security', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toContain(`chmod 700 ${open}`);
     expect(await readdir(open)).toEqual([]); // nothing written into it, not even the key file
-  });
+  }, 240_000);
 
   it('names a malformed DATABASE_URL, NATS_URL or EVENTSTORE_URL without its password or query', () => {
     const bad = {

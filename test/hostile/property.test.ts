@@ -8,7 +8,7 @@ import { DATABASE } from '../../src/infrastructure/tokens.js';
 import { countSensorValues } from '../support/sensor-values.js';
 import { settle } from '../support/test-app.js';
 import { BACKENDS } from '../support/test-databases.js';
-import { isProblem, KEYS, LIVE_BOUND_MS, rawRequest, RSS_BOUND_MB, startHostileService, startProber, type HostileService, type ProbeReport } from './hostile-service.js';
+import { isProblem, KEYS, LIVE_BOUND_MS, rawRequest, RSS_BOUND_MB, startHostileService, startProber, stopRawClient, type HostileService, type ProbeReport } from './hostile-service.js';
 
 /**
  * Property: whatever a local attacker sends — hostile methods, paths, query strings, headers and bodies (up to
@@ -110,6 +110,7 @@ describe.each(BACKENDS)('property: hostile requests never break the service (%s)
   }, 240_000);
   afterAll(async () => {
     await svc?.close();
+    await stopRawClient();
   });
 
   it('answers every generated request with 2xx/3xx or a 4xx problem', async () => {
