@@ -52,10 +52,11 @@ export async function createApp(
     bodyLimit: config.INGEST_MAX_BODY_BYTES,
     // The whole request (headers and body) within REQUEST_TIMEOUT_MS, checked every second at most (Node's
     // default check runs every 30 s and headers get 60 s: a trickled body held its socket for 80 s).
-    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    // (At least 1 s to receive a request, also when a test sets a 100-ms handler timeout.)
+    requestTimeout: Math.max(1_000, config.REQUEST_TIMEOUT_MS),
     http: {
-      headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 60_000),
-      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
+      headersTimeout: Math.min(Math.max(1_000, config.REQUEST_TIMEOUT_MS), 60_000),
+      connectionsCheckingInterval: Math.max(250, Math.min(1_000, Math.floor(config.REQUEST_TIMEOUT_MS / 4))),
     } as never,
     // Node's own 400/408/431 as problem+json, without the URL.
     clientErrorHandler,

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
-import { secureDataDir } from './secure-data-dir.js';
+import { secureDataDir, tightenDataDir } from './secure-data-dir.js';
 import type { Tables } from './tables.js';
 
 // BIGINT (int8) comes back as string by default; positions and counts fit in a JS number long before 2^53.
@@ -86,6 +86,8 @@ async function createPostgres(url: string, poolSize: number): Promise<Database> 
 async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
   if (!dataDir.startsWith('memory://')) secureDataDir(dataDir);
   const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
+  const onDisk = !dataDir.startsWith('memory://');
+  if (onDisk) tightenDataDir(dataDir);
   const db = new Kysely<Tables>({ dialect: new PGliteDialect(client) });
   return {
     backend: 'pglite',
@@ -102,6 +104,7 @@ async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<Databa
     extensions: () => detectTimescale(db),
     async close() {
       await db.destroy();
+      if (onDisk) tightenDataDir(dataDir);
     },
   };
 }

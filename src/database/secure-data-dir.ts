@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../config/load-config.js';
 
 /**
- * The embedded database and the key file are readable and writable by this user only: DATA_DIR 0700, files
- * 0600, and a umask of 077 for what PGlite creates later (it asked for 0666, so any local user could read the
- * WAL — every reading — and rewrite the log). A directory other users can write is refused: they could have
- * replaced files already.
+ * The embedded database and the key file are readable and writable by this user only: DATA_DIR 0700 (no other
+ * user can even traverse it), files 0600 (PGlite creates its files 0666 whatever the umask: they are tightened
+ * here, after PGlite has opened the directory, and when it closes). Before, any local user could read the WAL —
+ * every reading — and rewrite the log. A directory other users can write is refused: they could have replaced
+ * files already.
  */
 export function secureDataDir(dataDir: string): void {
   const dir = resolve(dataDir);
@@ -25,6 +26,13 @@ export function secureDataDir(dataDir: string): void {
   }
   if (process.getuid && stat.uid !== process.getuid()) return; // not ours to change; the check above holds
   tighten(dir);
+}
+
+/** Owner-only modes for DATA_DIR and everything in it. */
+export function tightenDataDir(dataDir: string): void {
+  const dir = resolve(dataDir);
+  const stat = lstatSync(dir);
+  if (!process.getuid || stat.uid === process.getuid()) tighten(dir);
 }
 
 function tighten(dir: string): void {

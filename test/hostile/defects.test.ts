@@ -17,6 +17,7 @@ import {
   startHostileService,
   startProber,
   stopRawClient,
+  waitReady,
   type HostileService,
   type ProbeReport,
 } from './hostile-service.js';
@@ -36,6 +37,7 @@ describe.each(BACKENDS)('hostile requests of issue #20 (%s)', (backend) => {
 
   beforeAll(async () => {
     svc = await startHostileService(backend, { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), MAX_CONNECTIONS: '64' });
+    await waitReady(svc);
     prober = startProber(svc.port);
   }, 240_000);
   afterAll(async () => {

@@ -61,6 +61,17 @@ export async function startHostileService(backend: Backend, env: Record<string, 
   };
 }
 
+/**
+ * Waits until /health/ready says ok (models loaded, projections caught up): the prober measures the service
+ * under attack, not its start-up.
+ */
+export async function waitReady(svc: HostileService, timeoutMs = 120_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    if ((await svc.http('/health/ready', { headers: AUTH })).status === 200) return;
+  }
+  throw new Error(`not ready within ${timeoutMs} ms`);
+}
+
 export interface ProbeReport {
   probes: number;
   failures: number;
