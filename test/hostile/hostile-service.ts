@@ -135,6 +135,8 @@ export interface RawResponse {
   elapsedMs: number;
   /** the body bytes written before the answer came */
   bodyBytesSent: number;
+  /** the service closed the connection (EPIPE/ECONNRESET) before its answer could be read: it refused the body */
+  closedEarly?: boolean;
 }
 
 export interface RawRequest {

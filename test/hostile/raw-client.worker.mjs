@@ -24,6 +24,7 @@ function rawRequest(port, req) {
     let answeredAt;
     let sent = 0;
     let finished = false;
+    let closedEarly = false;
     const timer = setTimeout(() => finish(new Error(`no answer within ${req.timeoutMs ?? 30_000} ms`)), req.timeoutMs ?? 30_000);
     const finish = (error) => {
       if (finished) return;
@@ -46,6 +47,7 @@ function rawRequest(port, req) {
         body: split >= 0 ? Buffer.from(text.slice(split + 4), 'latin1').toString('utf8') : '',
         elapsedMs: Math.round((answeredAt ?? performance.now()) - started),
         bodyBytesSent: sent,
+        closedEarly: closedEarly && answeredAt === undefined,
       });
     };
     socket.on('data', (chunk) => {
@@ -58,8 +60,12 @@ function rawRequest(port, req) {
     });
     socket.on('close', () => finish());
     // The service may answer and close while the body is still being sent (it does not read what it refuses):
-    // the answer, when one came, is the result; else a close before the whole body went out is reported as status 0.
-    socket.on('error', (e) => (e.code === 'EPIPE' || e.code === 'ECONNRESET') && sent < body.length ? setTimeout(() => finish(), 50) : finish(e));
+    // the answer, when one came, is the result; else the reset lost it: status 0, closedEarly.
+    socket.on('error', (e) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') return finish(e);
+      closedEarly = answeredAt === undefined;
+      setTimeout(() => finish(), 50);
+    });
     socket.on('connect', async () => {
       const headerLines = Object.entries({ 'content-length': String(length), ...req.headers })
         .map(([k, v]) => `${k}: ${v}`)
