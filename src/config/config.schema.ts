@@ -32,6 +32,13 @@ export const configSchema = z
     MODEL_ADAPTIVE: bool.default(true),
     INGEST_MAX_ROWS: int(1, 5_000_000).default(100_000),
     INGEST_MAX_BODY_BYTES: int(1024, 512 * 1024 * 1024).default(32 * 1024 * 1024),
+    /** Body limit of every route but ingest (detect's largest window, 3,600 samples, is about 1.7 MB). */
+    MAX_BODY_BYTES: int(1024, 512 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** Most INGEST rows may name this many distinct systems (one stream append each). */
+    INGEST_MAX_SYSTEMS: int(1, 100_000).default(100),
+    /** Open connections at most; further ones are closed at once. */
+    MAX_CONNECTIONS: int(1, 1_000_000).default(1_024),
+    /** A request must arrive whole (headers and body) within this, and a handler answer within it (else 408 / 503). */
     REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
     /** /health/ready reports down while a projection or the saga is more events than this behind the log head. */
@@ -54,6 +61,8 @@ export const configSchema = z
     RATE_LIMIT_INGEST_PER_MINUTE: int(1, 1_000_000).default(600),
     RATE_LIMIT_ANALYZE_PER_MINUTE: int(1, 1_000_000).default(30),
     HEALTH_CACHE_TTL_SECONDS: int(1, 3600).default(30),
+    /** NATS KV bucket of the health cache; default: health_cache_ + a hash of the database, so deployments sharing a NATS server never share entries. */
+    HEALTH_CACHE_BUCKET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
   })
   .readonly();
 

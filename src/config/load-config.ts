@@ -1,3 +1,4 @@
+import { redactUrlValue } from '../observability/redact.js';
 import { configSchema, type AppConfig } from './config.schema.js';
 
 export class ConfigError extends Error {
@@ -18,10 +19,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(input[String(i.path[0])] ?? '')}: ${i.message}`),
+      // A malformed connection string is named without its password or query (they used to be echoed).
+      parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(shown(String(i.path[0]), input[String(i.path[0])] ?? ''))}: ${i.message}`),
     );
   }
   return parsed.data;
+}
+
+/** Connection strings (and anything holding `://` or `@`) are shown without credentials or query. */
+function shown(key: string, value: string): string {
+  return /_URL$/.test(key) || value.includes('://') ? redactUrlValue(value) : value;
 }
 
 export type RunMode = 'embedded' | 'server' | 'production';

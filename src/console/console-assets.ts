@@ -23,7 +23,9 @@ const NOT_BUILT = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><t
  * The console's files: `/` (index.html) and `/assets/*` (content-hashed, cached for a year). Open without a key:
  * the page asks for one and sends it with every API call. The files are read once, at start-up.
  */
-export async function registerConsole(fastify: FastifyInstance, dir = CONSOLE_DIR): Promise<void> {
+export async function registerConsole(fastify: FastifyInstance, open: { add(url: string): void }, dir = CONSOLE_DIR): Promise<void> {
+  // Open without a key: the page itself asks for one.
+  for (const url of ['/', '/assets/:file']) open.add(url);
   const files = new Map<string, Buffer>();
   if (existsSync(join(dir, 'index.html'))) {
     files.set('index.html', await readFile(join(dir, 'index.html')));

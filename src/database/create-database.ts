@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
+import { secureDataDir, tightenDataDir } from './secure-data-dir.js';
 import type { Tables } from './tables.js';
 
 // BIGINT (int8) comes back as string by default; positions and counts fit in a JS number long before 2^53.
@@ -90,8 +89,10 @@ async function createPostgres(url: string, poolSize: number): Promise<Database> 
 }
 
 async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<Database> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(resolve(dataDir), { recursive: true });
+  if (!dataDir.startsWith('memory://')) secureDataDir(dataDir);
   const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
+  const onDisk = !dataDir.startsWith('memory://');
+  if (onDisk) tightenDataDir(dataDir);
   const db = new Kysely<Tables>({ dialect: new PGliteDialect(client) });
   return {
     backend: 'pglite',
@@ -108,6 +109,7 @@ async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<Databa
     extensions: () => detectTimescale(db),
     async close() {
       await db.destroy();
+      if (onDisk) tightenDataDir(dataDir);
     },
   };
 }

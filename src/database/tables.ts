@@ -43,6 +43,10 @@ export interface QuarantinedRowsTable {
   row_number: number;
   system_id: string | null;
   raw: Json;
+  /** Size and SHA-256 of the row's whole text; raw holds its first 4 KiB when raw_truncated (0009). */
+  raw_bytes: number | null;
+  raw_sha256: string | null;
+  raw_truncated: Generated<boolean>;
   reasons: Json<{ field: string; message: string }[]>;
   event_id: string;
   quarantined_at: Timestamp;

@@ -115,6 +115,9 @@ export class CatchUpSubscription implements Subscription {
           throw new HandlerFailure(error);
         }
         this.current = events[events.length - 1]!.position;
+        // A turn for the event loop between batches: embedded PGlite runs every query on this thread as one
+        // chain of promises, which would otherwise hold HTTP requests (/health/live) for a whole backlog.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (events.length === batchSize) continue;
       }
       if (!this.isCaughtUp && complete) {

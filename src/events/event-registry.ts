@@ -21,13 +21,16 @@ import {
   upcastAnomalyDetectedV1,
 } from './anomaly-detected.event.js';
 import { BASELINE_ESTABLISHED, baselineEstablishedV1 } from './baseline-established.event.js';
+import { EventTooLargeError, MAX_EVENT_BYTES } from './event-size.js';
 import { MODEL_VERSION_PROMOTED, modelVersionPromotedV1 } from './model-version-promoted.event.js';
 import { READINGS_INGESTED, readingsIngestedV1 } from './readings-ingested.event.js';
 import {
   READINGS_QUARANTINED,
   readingsQuarantinedV1,
   readingsQuarantinedV2,
+  readingsQuarantinedV3,
   upcastReadingsQuarantinedV1,
+  upcastReadingsQuarantinedV2,
 } from './readings-quarantined.event.js';
 
 /**
@@ -86,6 +89,8 @@ export function newEvent<T extends string, D>(
   const schema = definition.versions[definition.versions.length - 1]!;
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw new EventSchemaError(`${type}: invalid data: ${parsed.error.message}`);
+  const bytes = Buffer.byteLength(JSON.stringify(data));
+  if (bytes > MAX_EVENT_BYTES) throw new EventTooLargeError(type, bytes);
   return {
     eventId,
     type,
@@ -102,8 +107,8 @@ export function newEvent<T extends string, D>(
 defineEvent({ type: READINGS_INGESTED, versions: [readingsIngestedV1], upcasters: [] });
 defineEvent({
   type: READINGS_QUARANTINED,
-  versions: [readingsQuarantinedV1, readingsQuarantinedV2],
-  upcasters: [upcastReadingsQuarantinedV1],
+  versions: [readingsQuarantinedV1, readingsQuarantinedV2, readingsQuarantinedV3],
+  upcasters: [upcastReadingsQuarantinedV1, upcastReadingsQuarantinedV2],
 });
 defineEvent({ type: ANOMALY_DETECTED, versions: [anomalyDetectedV1, anomalyDetectedV2], upcasters: [upcastAnomalyDetectedV1] });
 defineEvent({ type: BASELINE_ESTABLISHED, versions: [baselineEstablishedV1], upcasters: [] });

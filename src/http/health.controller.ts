@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, Inject, Req, ServiceUnavailableException, type OnApplicationShutdown } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ModuleRef } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -11,7 +12,9 @@ import { InferenceSagaService, type DetectorHolder } from '../inference/inferenc
 import { ANOMALY_DETECTOR } from '../inference/window-scorer.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import type { AuthenticatedRequest } from './auth/authenticate.hook.js';
 import { Public } from './auth/require-scope.decorator.js';
+import { ProblemError } from './problem.js';
 import { ApiOperation } from './openapi/api-operation.decorator.js';
 import { problemResponse } from './openapi/problem.schema.js';
 
@@ -21,7 +24,7 @@ export const healthResponse = z
     status: z.enum(['ok', 'error', 'shutting_down']),
     info: z.record(z.string(), check).optional(),
     error: z.record(z.string(), check).optional(),
-    details: z.record(z.string(), check),
+    details: z.record(z.string(), check).optional().meta({ description: 'Each check; /health/ready shows them only to a request with a valid API key' }),
   })
   .meta({ id: 'HealthResult' });
 
@@ -80,10 +83,23 @@ export class HealthController implements OnApplicationShutdown {
     operationId: 'getReadiness',
     responses: {
       200: { schema: healthResponse },
-      503: problemResponse('Not ready; `checks` holds each check'),
+      503: problemResponse('Not ready; `checks` holds each check (with a valid API key only)'),
     },
   })
-  ready() {
+  async ready(@Req() request: FastifyRequest & AuthenticatedRequest) {
+    // Open to anyone: up or down. The checks name hosts and carry driver messages: only for a valid key
+    // (or with authentication off, when every route is open anyway).
+    const detailed = !request.authFailure;
+    try {
+      const result = await this.checkReadiness();
+      return detailed ? result : { status: result.status };
+    } catch (error) {
+      if (!detailed && error instanceof ServiceUnavailableException) throw new ProblemError('unavailable', 'not ready: at least one check is down (send an API key for the detail)');
+      throw error;
+    }
+  }
+
+  private checkReadiness() {
     return this.health.check([
       async () => {
         const check = this.indicator.check('database');

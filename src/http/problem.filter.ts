@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { BatchFormatError, BatchTooLargeError } from '../commands/ingest-readings/parse-batch.js';
 import { IdempotencyConflictError } from '../commands/ingest-readings/idempotency-conflict.error.js';
+import { TooManySystemsError } from '../commands/ingest-readings/too-many-systems.error.js';
+import { EventTooLargeError } from '../events/event-size.js';
 import { WrongExpectedRevisionError } from '../event-store/event-store.js';
 import { unavailableDependency } from './dependency-unavailable.js';
 import { zodFieldErrors } from './parse-request.js';
@@ -33,6 +35,8 @@ export function toProblem(error: unknown): ProblemError {
   if (error instanceof ZodError) return new ProblemError('validation', 'request is not valid', zodFieldErrors(error));
   if (error instanceof BatchFormatError) return new ProblemError('malformedBody', `${error.field} ${error.message}`, [{ field: error.field, message: error.message }]);
   if (error instanceof BatchTooLargeError) return new ProblemError('payloadTooLarge', error.message, [{ field: 'rows', message: error.message }]);
+  if (error instanceof TooManySystemsError) return new ProblemError('payloadTooLarge', error.message, [{ field: 'system_id', message: error.message }]);
+  if (error instanceof EventTooLargeError) return new ProblemError('payloadTooLarge', 'the batch makes an event larger than the service stores', [{ field: 'body', message: error.message }]);
   if (error instanceof IdempotencyConflictError) return new ProblemError('idempotencyConflict', error.message, [{ field: 'Idempotency-Key', message: error.message }]);
   if (error instanceof WrongExpectedRevisionError) return new ProblemError('conflict', 'the stream changed concurrently; retry the request');
   if (error instanceof HttpException) {
@@ -60,7 +64,8 @@ export function toProblem(error: unknown): ProblemError {
   return new ProblemError('internal', 'the request failed; see the service log for this correlation id');
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
+/** `echoUrl: false` for a URL that is itself the problem (too long, not decodable): the answer does not repeat it. */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown, echoUrl = true): FastifyReply {
   let problem = toProblem(error);
   if (problem.kind === 'notFound' && error instanceof HttpException) problem = methodNotAllowed(request) ?? problem;
   const doc = problem.toDocument();
@@ -70,11 +75,11 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply
     .status(doc.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send({ ...doc, instance: request.url.split('?')[0], correlation_id: String(request.id) });
+    .send({ ...doc, ...(echoUrl ? { instance: request.url.split('?')[0] } : {}), correlation_id: String(request.id) });
 }
 
 /** A path that exists under other methods is a 405 with Allow, not a 404. */
-function methodNotAllowed(request: FastifyRequest): ProblemError | undefined {
+export function methodNotAllowed(request: FastifyRequest): ProblemError | undefined {
   const table = (request.server as unknown as { routeTable?: RouteTable }).routeTable;
   const allowed = table?.allowedMethods(request.url.split('?')[0]!) ?? [];
   if (!allowed.length || allowed.includes(request.method)) return undefined;

@@ -1,6 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { currentCorrelation } from './correlation.js';
+import { redactRequestUrl } from './redact.js';
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
 
 export const SERVICE_NAME = 'anomaly-platform';
 
@@ -27,7 +36,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           ? { correlation_id: context.correlationId, causation_id: context.causationId }
           : { correlation_id: context.correlationId };
       },
-      // Keys and secrets never reach a log line.
+      // Keys and secrets never reach a log line: no header with a key, no query string value (a key sent as
+      // `?api_key=` is refused, but the URL used to be logged whole). Fastify's own `req` serializer gives way to this one.
+      serializers: {
+        req: (req: LoggedRequest) => ({ method: req.method, url: redactRequestUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
+      },
       redact: {
         paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'],
         censor: '[redacted]',

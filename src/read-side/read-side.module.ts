@@ -10,7 +10,7 @@ import { PROJECTIONS, ProjectionsModule } from '../projections/projections.modul
 import { GetSystemEventsHandler } from '../queries/audit/get-system-events.handler.js';
 import { SystemEventsController } from '../queries/audit/system-events.controller.js';
 import { GetSystemHealthHandler } from '../queries/health/get-system-health.handler.js';
-import { MemoryHealthCache, NatsKvHealthCache, type HealthCache } from '../queries/health/health-cache.js';
+import { healthBucketFor, MemoryHealthCache, NatsKvHealthCache, type HealthCache } from '../queries/health/health-cache.js';
 import { SystemHealthController } from '../queries/health/system-health.controller.js';
 import { ListSystemsHandler } from '../queries/systems/list-systems.handler.js';
 import { SystemsController } from '../queries/systems/systems.controller.js';
@@ -34,7 +34,7 @@ import { HEALTH_CACHE } from './read-side.tokens.js';
       inject: [CONFIG],
       useFactory: async (config: AppConfig): Promise<HealthCache> => {
         const ttlMs = config.HEALTH_CACHE_TTL_SECONDS * 1000;
-        return config.NATS_URL ? NatsKvHealthCache.connect(config.NATS_URL, ttlMs) : new MemoryHealthCache(ttlMs);
+        return config.NATS_URL ? NatsKvHealthCache.connect(config.NATS_URL, ttlMs, healthBucketFor(config)) : new MemoryHealthCache(ttlMs);
       },
     },
     { provide: ActiveModelVersionProvider, inject: [DATABASE], useFactory: (db: Database) => new ActiveModelVersionProvider(db) },

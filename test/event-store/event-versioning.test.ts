@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import type { RecordedEvent } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
-import { READINGS_QUARANTINED, type ReadingsQuarantinedDataV1 } from '../../src/events/readings-quarantined.event.js';
+import { READINGS_QUARANTINED, upcastReadingsQuarantinedV2, type ReadingsQuarantinedDataV1 } from '../../src/events/readings-quarantined.event.js';
 import { applyBatch } from '../../src/projections/projection-runner.js';
 import type { Projection } from '../../src/projections/projection.js';
 import { EVENT_LOG_BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
@@ -39,7 +39,10 @@ describe.each(EVENT_LOG_BACKENDS)('event schema versioning (%s)', (backend) => {
     return seen;
   }
 
-  it('a raw v1 row written by the old code reaches projections in the v2 shape and stays v1 in storage', async () => {
+  /** v1 → v2 adds errorCount; v2 → v3 the size and hash of each row's text. */
+  const latest = (data: ReadingsQuarantinedDataV1) => upcastReadingsQuarantinedV2({ ...data, errorCount: 2 });
+
+  it('a raw v1 row written by the old code reaches projections in the latest shape and stays v1 in storage', async () => {
     const data = v1();
     const eventId = randomUUID();
     const streamId = `readings-rig-3-${randomUUID().slice(0, 8)}`;
@@ -60,8 +63,8 @@ describe.each(EVENT_LOG_BACKENDS)('event schema versioning (%s)', (backend) => {
     for (const deadline = Date.now() + 30_000; delivered.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
     await sub.stop();
     const [projected] = await throughProjection(delivered);
-    expect(projected!.data).toEqual({ ...data, errorCount: 2 });
-    expect(projected!.metadata).toMatchObject({ schemaVersion: 2, upcastFrom: 1, correlationId: 'old' });
+    expect(projected!.data).toEqual(latest(data));
+    expect(projected!.metadata).toMatchObject({ schemaVersion: 3, upcastFrom: 1, correlationId: 'old' });
 
     const { rows } = await sql<{ data: unknown; metadata: { schemaVersion: number } }>`
       select data, metadata from events where event_id = ${eventId}`.execute(t.database.db);
@@ -76,6 +79,6 @@ describe.each(EVENT_LOG_BACKENDS)('event schema versioning (%s)', (backend) => {
       { eventId: randomUUID(), type: READINGS_QUARANTINED, data, metadata: { correlationId: 'c', schemaVersion: 1, occurredAt: new Date().toISOString() } },
     ]);
     const [projected] = await throughProjection(await store.readStream(streamId));
-    expect(projected!.data).toEqual({ ...data, errorCount: 2 });
+    expect(projected!.data).toEqual(latest(data));
   });
 });

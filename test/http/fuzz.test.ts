@@ -138,7 +138,7 @@ describe.each(EVENT_LOG_BACKENDS)('fuzzing ingest and detect with hostile JSON a
       }),
       { numRuns: 25, seed: 7 },
     );
-  });
+  }, 180_000);
 
   it('answers hostile whole JSON bodies and broken JSON text with a 4xx problem', async () => {
     await fc.assert(

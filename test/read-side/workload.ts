@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore, NewEvent, Position } from '../../src/event-store/event-store.js';
 import { ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED, componentNames, severities } from '../../src/events/anomaly-detected.event.js';
 import { newEvent } from '../../src/events/event-registry.js';
 import { MODEL_VERSION_PROMOTED } from '../../src/events/model-version-promoted.event.js';
 import { READINGS_INGESTED } from '../../src/events/readings-ingested.event.js';
 import { READINGS_QUARANTINED } from '../../src/events/readings-quarantined.event.js';
+
 import { streams } from '../../src/events/streams.js';
+/** SHA-256 of `{"v":"x"}`, the raw row of every quarantined row below (9 bytes). */
+const RAW_SHA256 = createHash('sha256').update('{"v":"x"}').digest('hex');
 
 /** Small deterministic PRNG so a failing run can be repeated. */
 export function rng(seed: number): () => number {
@@ -94,7 +97,7 @@ export async function mixedWorkload(store: EventStore, seed: number, rounds = 6)
           newEvent(
             READINGS_QUARANTINED,
             randomUUID(),
-            { batchId: randomUUID(), systemId: 'rig-a', source: 'csv', rows: [{ row: r + 1, raw: { v: 'x' }, errors: [{ field: 'v', message: 'not a number' }] }], errorCount: 1 },
+            { batchId: randomUUID(), systemId: 'rig-a', source: 'csv', rows: [{ row: r + 1, raw: { v: 'x' }, rawBytes: 9, rawSha256: RAW_SHA256, rawTruncated: false, errors: [{ field: 'v', message: 'not a number' }] }], errorCount: 1 },
             { correlationId: randomUUID() },
           ),
         ])

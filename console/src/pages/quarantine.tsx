@@ -9,16 +9,18 @@ const PAGE = 50;
 export function QuarantinePage({ query }: { query: URLSearchParams }) {
   const system = query.get('system_id') ?? '';
   const batch = query.get('batch_id') ?? '';
-  const [offset, setOffset] = useState(0);
-  useEffect(() => setOffset(0), [system, batch]);
+  // Keyset paging: the `next` cursors of the pages before this one (the API pages by rows and by bytes).
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  useEffect(() => setCursors([]), [system, batch]);
   useEffect(() => {
     document.title = 'Quarantine — equipment anomalies';
   }, []);
   const rows = useApi(
-    () => api.GET('/api/v1/quarantine', { params: { query: { ...(system ? { system_id: system } : {}), ...(batch ? { batch_id: batch } : {}), limit: PAGE + 1, offset } } }),
-    [system, batch, offset],
+    () => api.GET('/api/v1/quarantine', { params: { query: { ...(system ? { system_id: system } : {}), ...(batch ? { batch_id: batch } : {}), limit: PAGE, ...(cursor ? { after: cursor } : {}) } } }),
+    [system, batch, cursor],
   );
-  const items = rows.data?.items.slice(0, PAGE) ?? [];
+  const items = rows.data?.items ?? [];
   const set = (patch: Record<string, string>) => navigate('/quarantine', { system_id: system, batch_id: batch, ...patch }, true);
   return (
     <>
@@ -75,11 +77,11 @@ export function QuarantinePage({ query }: { query: URLSearchParams }) {
         </div>
       )}
       <div class="pager">
-        <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+        <button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
           ← Newer
         </button>
-        <span class="muted">rows {offset + 1}–{offset + items.length}</span>
-        <button disabled={(rows.data?.items.length ?? 0) <= PAGE} onClick={() => setOffset(offset + PAGE)}>
+        <span class="muted">page {cursors.length + 1}</span>
+        <button disabled={!rows.data?.next} onClick={() => rows.data?.next && setCursors([...cursors, rows.data.next])}>
           Older →
         </button>
       </div>

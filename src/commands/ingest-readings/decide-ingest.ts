@@ -1,5 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { NewEvent } from '../../event-store/event-store.js';
+import { EVENT_CHUNK_BYTES } from '../../events/event-size.js';
 import { newEvent } from '../../events/event-registry.js';
 import {
   MAX_SAMPLES_PER_EVENT,
@@ -51,31 +52,24 @@ export function decideIngest(batch: ParsedBatch, ctx: IngestContext): StreamAppe
   for (const [key, rows] of groupBy(batch.valid, (r) => `${r.system_id}\u0000${r.equipment_id}`)) {
     const [systemId, equipmentId] = key.split('\u0000') as [string, string];
     const { samples, units } = toSamples(rows);
-    for (let chunk = 0; chunk * MAX_SAMPLES_PER_EVENT < samples.length; chunk++) {
-      const data: ReadingsIngestedData = {
-        batchId: ctx.batchId,
-        systemId,
-        equipmentId,
-        source: ctx.source,
-        chunk,
-        samples: samples.slice(chunk * MAX_SAMPLES_PER_EVENT, (chunk + 1) * MAX_SAMPLES_PER_EVENT),
-        units,
-      };
+    // At most MAX_SAMPLES_PER_EVENT samples and about EVENT_CHUNK_BYTES per event (meta makes samples large).
+    chunksOf(samples, MAX_SAMPLES_PER_EVENT, sampleBytes).forEach((chunkSamples, chunk) => {
+      const data: ReadingsIngestedData = { batchId: ctx.batchId, systemId, equipmentId, source: ctx.source, chunk, samples: chunkSamples, units };
       push(streams.readings(systemId), (id) => newEvent(READINGS_INGESTED, id, data, metadata));
-    }
+    });
   }
 
   for (const [systemId, rows] of groupBy(batch.rejected, systemIdOf)) {
-    const data: ReadingsQuarantinedData = {
-      batchId: ctx.batchId,
-      systemId: systemId || null,
-      source: ctx.source,
-      rows: rows.map((r) => ({ row: r.row, raw: r.raw, errors: r.errors })),
-      errorCount: countErrors(rows),
-    };
-    push(systemId ? streams.readings(systemId) : streams.unassignedQuarantine, (id) =>
-      newEvent(READINGS_QUARANTINED, id, data, metadata),
-    );
+    for (const part of chunksOf(rows, Number.MAX_SAFE_INTEGER, rejectedRowBytes)) {
+      const data: ReadingsQuarantinedData = {
+        batchId: ctx.batchId,
+        systemId: systemId || null,
+        source: ctx.source,
+        rows: part.map((r) => ({ row: r.row, raw: r.raw, rawBytes: r.rawBytes ?? 0, rawSha256: r.rawSha256 ?? EMPTY_SHA256, rawTruncated: r.rawTruncated ?? false, errors: r.errors })),
+        errorCount: countErrors(part),
+      };
+      push(systemId ? streams.readings(systemId) : streams.unassignedQuarantine, (id) => newEvent(READINGS_QUARANTINED, id, data, metadata));
+    }
   }
   return [...perStream].map(([streamId, events]) => ({ streamId, events }));
 }
@@ -99,6 +93,40 @@ function toSamples(rows: ValidRow[]): { samples: Sample[]; units: Record<string,
   }
   const samples = [...byTs.values()].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
   return { samples, units };
+}
+
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Consecutive runs of at most `maxItems` items and about EVENT_CHUNK_BYTES (each run holds one item at least). */
+function chunksOf<T>(items: T[], maxItems: number, bytesOf: (item: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const n = bytesOf(item);
+    if (current.length && (current.length >= maxItems || bytes + n > EVENT_CHUNK_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += n;
+  }
+  if (current.length) chunks.push(current);
+  return chunks;
+}
+
+/** An upper estimate of a sample's JSON: 32 bytes per value and the meta's own JSON (each at most 4 KiB). */
+function sampleBytes(sample: Sample): number {
+  let n = 48;
+  for (const key in sample.values) n += key.length + 32;
+  if (sample.meta) n += JSON.stringify(sample.meta).length;
+  return n;
+}
+
+/** The raw text is bounded by parseBatch; errors are at most 21 of 2 × 256 characters. */
+function rejectedRowBytes(row: RejectedRow): number {
+  return 160 + (typeof row.raw === 'string' ? row.raw.length * 3 : JSON.stringify(row.raw ?? null).length) + row.errors.length * 540;
 }
 
 function systemIdOf(row: RejectedRow): string {

@@ -12,6 +12,7 @@ import { batchIdFor, decideIngest } from './decide-ingest.js';
 import { IdempotencyConflictError } from './idempotency-conflict.error.js';
 import { IngestReadingsCommand, type IngestOutcome, type IngestResult } from './ingest-readings.command.js';
 import { parseBatch, type SensorRanges } from './parse-batch.js';
+import { TooManySystemsError } from './too-many-systems.error.js';
 
 const SCOPE = 'ingest';
 
@@ -54,6 +55,8 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
     }
 
     const batch = parseBatch(source, body, this.config.INGEST_MAX_ROWS, this.ranges());
+    const systems = new Set([...batch.valid.map((r) => r.system_id), ...batch.rejected.map((r) => r.systemId ?? '')]);
+    if (systems.size > this.config.INGEST_MAX_SYSTEMS) throw new TooManySystemsError(systems.size, this.config.INGEST_MAX_SYSTEMS);
     const batchId = batchIdFor(context.actor, idempotencyKey, randomUUID);
     const appends = decideIngest(batch, {
       batchId,
@@ -65,7 +68,12 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
       occurredAt: new Date().toISOString(),
     });
     // One atomic append per stream; deterministic event ids make a retried request idempotent per stream.
-    for (const { streamId, events } of appends) await this.store.append(streamId, events, 'any');
+    // Between appends the event loop gets a turn: embedded PGlite runs on this thread, and /health/live and
+    // the request timeout must not wait for a whole batch.
+    for (const { streamId, events } of appends) {
+      await this.store.append(streamId, events, 'any');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
 
     const result: IngestResult = {
       batch_id: batchId,

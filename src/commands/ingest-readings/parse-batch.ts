@@ -1,5 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { RowError } from '../../events/readings-quarantined.event.js';
+import { QUARANTINE_RAW_MAX_BYTES, type RowError } from '../../events/readings-quarantined.event.js';
+import { boundedJson, boundedText, jsonLengthExceeds } from './bounded-json.js';
 import { READING_FIELDS, readingRowSchema, type ReadingRow } from './reading-row.schema.js';
 import { RowPrecheck } from './row-precheck.js';
 import { storableString, storableValue } from './storable-text.js';
@@ -12,7 +13,12 @@ export interface ValidRow extends ReadingRow {
 
 export interface RejectedRow {
   row: number;
+  /** As sent until parseBatch bounds it: then the row, or the first QUARANTINE_RAW_MAX_BYTES of its text. */
   raw: unknown;
+  /** Size and SHA-256 of the row's whole text (set by parseBatch). */
+  rawBytes?: number;
+  rawSha256?: string;
+  rawTruncated?: boolean;
   errors: RowError[];
   /** The row's system id when that field itself was valid: the quarantine is filed under that system. */
   systemId?: string;
@@ -62,21 +68,33 @@ function validate(rows: { row: number; input: unknown; raw: unknown }[], ranges:
       accept(plain, row, raw);
       continue;
     }
-    const result = readingRowSchema.safeParse(input);
-    if (result.success) accept(result.data, row, raw);
-    else
+    // A meta far over its 4 KiB (or nested thousands deep) is refused before the schema walks it recursively.
+    const oversized = hugeMeta(input);
+    const result = readingRowSchema.safeParse(oversized ? { ...(input as object), meta: {} } : input);
+    if (result.success && !oversized) accept(result.data, row, raw);
+    else {
+      const issues = result.success ? [] : result.error.issues;
       rejected.push({
         row,
         raw,
-        systemId: usableSystemId(input, result.error.issues),
-        errors: result.error.issues.flatMap((issue) =>
-          issue.code === 'unrecognized_keys'
-            ? issue.keys.map((key) => ({ field: key, message: 'is not a known column' }))
-            : [{ field: issue.path.map(String).join('.') || 'row', message: issue.message }],
-        ),
+        systemId: usableSystemId(input, issues),
+        errors: [
+          ...(oversized ? [{ field: 'meta', message: 'must be at most 4 KiB of JSON' }] : []),
+          ...issues.flatMap((issue) =>
+            issue.code === 'unrecognized_keys'
+              ? issue.keys.map((key) => ({ field: key, message: 'is not a known column' }))
+              : [{ field: issue.path.map(String).join('.') || 'row', message: issue.message }],
+          ),
+        ],
       });
+    }
   }
   return { valid, rejected };
+}
+
+function hugeMeta(input: unknown): boolean {
+  const meta = input && typeof input === 'object' ? (input as { meta?: unknown }).meta : undefined;
+  return !!meta && typeof meta === 'object' && jsonLengthExceeds(meta, 4096);
 }
 
 function usableSystemId(input: unknown, issues: { path: PropertyKey[] }[]): string | undefined {
@@ -173,10 +191,26 @@ export function parseBatch(source: IngestSource, body: unknown, maxRows: number,
     if (typeof body !== 'string') throw new BatchFormatError('must be text/csv');
     batch = parseCsvBatch(body, maxRows, ranges);
   } else batch = parseJsonBatch(body, maxRows, ranges);
-  // Quarantined input is kept as sent, except what PostgreSQL cannot store (storable-text.ts).
+  // Quarantined input is kept as sent up to QUARANTINE_RAW_MAX_BYTES of its text (beyond: that prefix, with the
+  // whole text's size and hash), except what PostgreSQL cannot store (storable-text.ts).
   for (const r of batch.rejected) {
-    r.raw = storableValue(r.raw);
-    r.errors = r.errors.map((e) => ({ ...e, field: storableString(e.field), message: storableString(e.message) }));
+    const bounded = source === 'csv' && typeof r.raw === 'string' ? boundedText(r.raw, QUARANTINE_RAW_MAX_BYTES) : boundedJson(r.raw, QUARANTINE_RAW_MAX_BYTES);
+    r.raw = bounded.truncated ? storableString(bounded.prefix) : storableValue(r.raw);
+    r.rawBytes = bounded.bytes;
+    r.rawSha256 = bounded.sha256;
+    r.rawTruncated = bounded.truncated;
+    r.errors = boundErrors(r.errors);
   }
   return batch;
+}
+
+const MAX_ERRORS_PER_ROW = 20;
+const MAX_ERROR_TEXT = 256;
+
+/** A row with 100,000 unknown columns gets 20 reasons and a count, each at most 256 characters. */
+function boundErrors(errors: RowError[]): RowError[] {
+  const cut = (t: string) => storableString(t.length > MAX_ERROR_TEXT ? `${t.slice(0, MAX_ERROR_TEXT)}…` : t);
+  const kept = errors.slice(0, MAX_ERRORS_PER_ROW).map((e) => ({ field: cut(e.field), message: cut(e.message) }));
+  if (errors.length > MAX_ERRORS_PER_ROW) kept.push({ field: 'row', message: `and ${errors.length - MAX_ERRORS_PER_ROW} more errors` });
+  return kept;
 }

@@ -11,6 +11,13 @@ import type { AuthenticatedRequest } from './authenticate.hook.js';
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="api"' };
 
+/** The 401 for a request without a usable key (also raised by the onRequest hook, before any body is read). */
+export function unauthorized(failure: 'missing' | 'invalid'): ProblemError {
+  return failure === 'missing'
+    ? new ProblemError('unauthorized', 'send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`', [{ field: 'Authorization', message: 'is missing' }], CHALLENGE)
+    : new ProblemError('unauthorized', 'the API key is not valid', [{ field: 'Authorization', message: 'is not a valid API key' }], CHALLENGE);
+}
+
 /** Global guard: the key was checked by the onRequest hook; here the route's scope is enforced. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -25,12 +32,7 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     if (this.config.AUTH === 'off') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
-    if (request.authFailure === 'missing') {
-      throw new ProblemError('unauthorized', 'send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`', [{ field: 'Authorization', message: 'is missing' }], CHALLENGE);
-    }
-    if (request.authFailure === 'invalid' || !request.apiKeyId) {
-      throw new ProblemError('unauthorized', 'the API key is not valid', [{ field: 'Authorization', message: 'is not a valid API key' }], CHALLENGE);
-    }
+    if (request.authFailure || !request.apiKeyId) throw unauthorized(request.authFailure ?? 'invalid');
     const required =
       this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets) ?? defaultScope(request.method.toLowerCase());
     if (!hasScope(request.apiKeyScopes ?? [], required)) {

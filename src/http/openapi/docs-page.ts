@@ -4,18 +4,18 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 /** The Swagger UI assets shipped inside @fastify/swagger-ui (served locally; no CDN). */
-const ASSETS: Record<string, string> = {
+const ASSETS = new Map<string, string>(Object.entries({
   'swagger-ui.css': 'text/css; charset=utf-8',
   'index.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
   'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
   'favicon-16x16.png': 'image/png',
-};
+}));
 
 const INITIALIZER = `window.onload = function () {
   window.ui = SwaggerUIBundle({
-    url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true,
+    url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout'
   });
 };`;
@@ -41,9 +41,11 @@ const HTML = `<!DOCTYPE html>
 /**
  * Interactive docs at /docs over /openapi.json, with the Swagger UI files of @fastify/swagger-ui.
  * Served by these few routes rather than the plugin itself, whose @fastify/static dependency cannot be
- * loaded under Jest's ESM mode; the assets are the same. Open without a key, like /openapi.json.
+ * loaded under Jest's ESM mode; the assets are the same. Open without a key, like /openapi.json. Typed keys are
+ * not persisted (no `persistAuthorization`): a key in localStorage would outlive the tab.
  */
-export function registerDocsPage(fastify: FastifyInstance): void {
+export function registerDocsPage(fastify: FastifyInstance, open: { add(url: string): void }): void {
+  for (const url of ['/docs', '/docs/', '/docs/static/swagger-initializer.js', '/docs/static/:file']) open.add(url);
   const staticDir = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui/package.json')), 'static');
   const cache = new Map<string, Buffer>();
   const page = async (_req: unknown, reply: { type(t: string): { send(b: string): unknown } }) => reply.type('text/html; charset=utf-8').send(HTML);
@@ -51,7 +53,8 @@ export function registerDocsPage(fastify: FastifyInstance): void {
   fastify.get('/docs/', page);
   fastify.get('/docs/static/swagger-initializer.js', async (_req, reply) => reply.type('application/javascript; charset=utf-8').send(INITIALIZER));
   fastify.get<{ Params: { file: string } }>('/docs/static/:file', async (request, reply) => {
-    const type = ASSETS[request.params.file];
+    // a Map: `constructor` or `__proto__` must not find Object.prototype's members
+    const type = ASSETS.get(request.params.file);
     if (!type) return reply.callNotFound();
     let body = cache.get(request.params.file);
     if (!body) {

@@ -3,7 +3,9 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import type { Database } from '../../database/database.js';
 import type { EventStore, Position, RecordedEvent } from '../../event-store/event-store.js';
-import { EVENT_COLUMNS, toRecorded, type EventRow } from '../../event-store/postgres/event-row.js';
+import { toRecorded, type EventRow } from '../../event-store/postgres/event-row.js';
+import { MAX_EVENT_BYTES } from '../../events/event-size.js';
+import { withinBudget } from '../response-budget.js';
 import { categories, streams } from '../../events/streams.js';
 import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { encodeCursor, GetSystemEventsQuery, type AuditEvent } from './get-system-events.query.js';
@@ -46,19 +48,21 @@ export class GetSystemEventsHandler implements IQueryHandler<GetSystemEventsQuer
         : await this.viaSql(systemId, params.after, params.limit + 1, params.type);
     // an empty page is only an answer for a known system (known-system.ts)
     if (events.length === 0) await requireKnownSystem(this.database, systemId);
-    const page = events.slice(0, params.limit);
-    return {
-      items: page.map(toAuditEvent),
-      next: events.length > params.limit ? encodeCursor(page[page.length - 1]!.position) : null,
-    };
+    // At most `limit` events and about RESPONSE_MAX_BYTES (each event's data is at most MAX_EVENT_BYTES).
+    const items = withinBudget(events.slice(0, params.limit).map(toAuditEvent));
+    return { items, next: events.length > items.length ? items[items.length - 1]!.position : null };
   }
 
   /** Same visibility rule as the PostgreSQL event store's readAll: only below the oldest running transaction. */
   private async viaSql(systemId: string, after: Position | undefined, limit: number, types: string[] | undefined): Promise<RecordedEvent[]> {
     const afterClause = after ? sql`and (transaction_id, global_position) > (${String(after.commit)}::xid8, ${after.prepare}::bigint)` : sql``;
     const typeClause = types ? sql`and type = any(${types}::text[])` : sql``;
+    // Events stored before every event was bounded (issue #20) may be larger than a page: their data is
+    // answered as a marker with its size, never loaded whole into this process.
     const { rows } = await sql<EventRow>`
-      select ${EVENT_COLUMNS}
+      select global_position, transaction_id::text::bigint as transaction_id, stream_id, stream_revision, event_id, type, metadata, created_at,
+        case when pg_column_size(data) > 65536 and octet_length(data::text) > ${MAX_EVENT_BYTES}
+          then jsonb_build_object('omitted', 'data larger than the response bound', 'bytes', octet_length(data::text)) else data end as data
       from events
       where (stream_id in (${streams.readings(systemId)}, ${streams.anomalies(systemId)})
              or (stream_id like ${`${categories.analysis}%`} and data->>'systemId' = ${systemId}))

@@ -7,8 +7,11 @@ export function encodeCursor(p: Position): string {
 }
 
 export function decodeCursor(cursor: string): Position | undefined {
-  const m = /^(\d+):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return m ? { commit: Number(m[1]), prepare: Number(m[2]) } : undefined;
+  const m = /^(\d{1,16}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m) return undefined;
+  const position = { commit: Number(m[1]), prepare: Number(m[2]) };
+  // Beyond 2^53 a number is not the position it names (and PGlite fails on it): no cursor we issued.
+  return Number.isSafeInteger(position.commit) && Number.isSafeInteger(position.prepare) ? position : undefined;
 }
 
 export const getSystemEventsParams = z.strictObject({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { metrics } from '../../observability/metrics.js';
@@ -46,6 +47,17 @@ export class MemoryHealthCache implements HealthCache {
 }
 
 export const HEALTH_BUCKET = 'health_cache';
+
+/**
+ * The bucket of one deployment: HEALTH_CACHE_BUCKET, else `health_cache_` and a hash of where its data lives
+ * (event store and database URLs). Replicas of one deployment share it; two deployments on one NATS server
+ * never read each other's entries (before: every deployment used `health_cache`).
+ */
+export function healthBucketFor(config: { HEALTH_CACHE_BUCKET?: string; DATABASE_URL?: string; EVENTSTORE_URL?: string; DATA_DIR: string }): string {
+  if (config.HEALTH_CACHE_BUCKET) return config.HEALTH_CACHE_BUCKET;
+  const where = [config.EVENTSTORE_URL ?? '', config.DATABASE_URL ?? config.DATA_DIR].join('\u0000');
+  return `${HEALTH_BUCKET}_${createHash('sha256').update(where).digest('hex').slice(0, 12)}`;
+}
 
 /** NATS KV keys allow [-/_=.A-Za-z0-9]; system ids may also hold ':'. */
 function kvKey(systemId: string): string {

@@ -1,10 +1,35 @@
 import { z } from 'zod';
 
+export interface QuarantineCursor {
+  quarantinedAt: string;
+  batchId: string;
+  row: number;
+}
+
+/** Opaque keyset cursor: (quarantined_at, batch_id, row) of the last row of the previous page. */
+export function encodeQuarantineCursor(c: QuarantineCursor): string {
+  return Buffer.from(`${c.quarantinedAt}|${c.batchId}|${c.row}`).toString('base64url');
+}
+
+export function decodeQuarantineCursor(text: string): QuarantineCursor | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z)\|([0-9a-f-]{36})\|(\d{1,9})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  return m && z.uuid().safeParse(m[2]).success && !Number.isNaN(Date.parse(m[1]!)) ? { quarantinedAt: m[1]!, batchId: m[2]!, row: Number(m[3]) } : undefined;
+}
+
 export const getQuarantineParams = z.strictObject({
   system_id: z.string().min(1).max(128).optional(),
   batch_id: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0).meta({ description: 'Rows to skip (paging: newest first)' }),
+  after: z
+    .string()
+    .max(200)
+    .transform((v, ctx) => {
+      const c = decodeQuarantineCursor(v);
+      if (!c) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
+      return c;
+    })
+    .optional()
+    .meta({ description: 'Opaque cursor: the `next` of the previous page (a page ends at `limit` rows or about 4 MiB)' }),
 });
 
 export type GetQuarantineParams = z.infer<typeof getQuarantineParams>;
@@ -18,6 +43,9 @@ export interface QuarantineItem {
   row: number;
   system_id: string | null;
   raw: unknown;
+  raw_bytes: number | null;
+  raw_sha256: string | null;
+  raw_truncated: boolean;
   reasons: { field: string; message: string }[];
   quarantined_at: string;
 }
