@@ -25,9 +25,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       base: { service: SERVICE_NAME },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      // Fastify's `request completed` line with the route pattern (bounded, unlike the URL): the log shipper keeps
-      // it beside correlation_id (deploy/alloy/config.alloy).
-      serializers: { res: responseFields },
       mixin(merge, _level, logger) {
         const context = currentCorrelation();
         if (!context || 'correlation_id' in merge) return {};
@@ -39,6 +36,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       // Keys and secrets never reach a log line: no header with a key, no query string value (a key sent as
       // `?api_key=` is refused, but the URL used to be logged whole). Fastify's own `req` serializer gives way to this one.
       serializers: {
+        // Fastify's `request completed` line with the route pattern (bounded, unlike the URL): the log shipper keeps
+        // it beside correlation_id (deploy/alloy/config.alloy).
+        res: responseFields,
         req: (req: LoggedRequest) => ({ method: req.method, url: redactRequestUrl(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort }),
       },
       redact: {

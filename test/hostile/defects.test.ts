@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Database } from '../../src/database/database.js';
 import { DATABASE } from '../../src/infrastructure/tokens.js';
 import { settle } from '../support/test-app.js';
-import { BACKENDS } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS } from '../support/test-databases.js';
 import {
   AUTH,
   isProblem,
@@ -30,7 +30,7 @@ const TIMEOUT_MS = 3_000;
 const MiB = 1024 * 1024;
 const json = (body: unknown) => ({ method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-describe.each(BACKENDS)('hostile requests of issue #20 (%s)', (backend) => {
+describe.each(EVENT_LOG_BACKENDS)('hostile requests of issue #20 (%s)', (backend) => {
   let svc: HostileService;
   let prober: { stop(): Promise<ProbeReport> };
   const figures: Record<string, unknown> = {};

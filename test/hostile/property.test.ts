@@ -7,7 +7,7 @@ import type { RouteTable } from '../../src/http/route-table.js';
 import { DATABASE } from '../../src/infrastructure/tokens.js';
 import { countSensorValues } from '../support/sensor-values.js';
 import { settle } from '../support/test-app.js';
-import { BACKENDS } from '../support/test-databases.js';
+import { EVENT_LOG_BACKENDS } from '../support/test-databases.js';
 import { isProblem, KEYS, LIVE_BOUND_MS, rawRequest, RSS_BOUND_MB, startHostileService, startProber, stopRawClient, waitReady, type HostileService, type ProbeReport } from './hostile-service.js';
 
 /**
@@ -104,7 +104,7 @@ const request = fc.record({
   extraPath: fc.option(fc.constantFrom('/x', '/..', '//', '/%00', '?', '#frag'), { freq: 6, nil: undefined }),
 });
 
-describe.each(BACKENDS)('property: hostile requests never break the service (%s)', (backend) => {
+describe.each(EVENT_LOG_BACKENDS)('property: hostile requests never break the service (%s)', (backend) => {
   let svc: HostileService;
   let prober: { stop(): Promise<ProbeReport> };
   let routes: string[];

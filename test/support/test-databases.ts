@@ -1,6 +1,6 @@
 import { createDatabase } from '../../src/database/create-database.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/database/scratch-database.js';
-import type { Database } from '../../src/database/database.js';
+import type { Backend, Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import { pgliteTemplate } from './pglite-template.js';
 
@@ -34,7 +34,7 @@ export const BACKENDS: TestBackend[] = ['pglite', 'postgres', 'timescaledb'].fil
  * For the suites of the event log and the HTTP layer (test/event-store, test/http): they touch no read-model
  * object that TimescaleDB changes, so a timescaledb run would repeat the postgres one at CI's expense.
  */
-export const EVENT_LOG_BACKENDS: TestBackend[] = BACKENDS.filter((backend) => backend !== 'timescaledb');
+export const EVENT_LOG_BACKENDS: Backend[] = BACKENDS.filter((backend): backend is Backend => backend !== 'timescaledb');
 
 export interface TestDatabase {
   database: Database;

@@ -513,7 +513,7 @@ export interface components {
         /** @description RFC 9457 problem details (application/problem+json) */
         Problem: {
             /** @enum {string} */
-            type: "/problems/validation" | "/problems/malformed-body" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/conflict" | "/problems/payload-too-large" | "/problems/unsupported-media-type" | "/problems/idempotency-key-reused" | "/problems/rate-limited" | "/problems/internal" | "/problems/unavailable" | "/problems/timeout";
+            type: "/problems/validation" | "/problems/malformed-body" | "/problems/unauthorized" | "/problems/forbidden" | "/problems/not-found" | "/problems/method-not-allowed" | "/problems/conflict" | "/problems/payload-too-large" | "/problems/request-timeout" | "/problems/uri-too-long" | "/problems/unsupported-media-type" | "/problems/idempotency-key-reused" | "/problems/headers-too-large" | "/problems/rate-limited" | "/problems/internal" | "/problems/unavailable" | "/problems/timeout" | "/problems/overloaded";
             title: string;
             status: number;
             detail?: string;
@@ -546,14 +546,22 @@ export interface components {
         };
         QuarantinedRows: {
             items: components["schemas"]["QuarantinedRow"][];
+            /** @description Cursor (`after`) of the next page; null on the last page */
+            next: string | null;
         };
         QuarantinedRow: {
             /** Format: uuid */
             batch_id: string;
             row: number;
             system_id: string | null;
-            /** @description The row as sent (JSON value, or the CSV line) */
+            /** @description The row as sent (JSON value, or the CSV line); when raw_truncated, the first 4 KiB of its text */
             raw: unknown;
+            /** @description Size of the row's whole text in bytes (JSON of a JSON row, the CSV line) */
+            raw_bytes: number | null;
+            /** @description SHA-256 (hex) of the row's whole text; null for rows quarantined before it was recorded */
+            raw_sha256: string | null;
+            /** @description raw is a prefix of the text (the row was larger than 4 KiB) */
+            raw_truncated: boolean;
             reasons: {
                 field: string;
                 message: string;
@@ -580,7 +588,8 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
-            details: {
+            /** @description Each check; /health/ready shows them only to a request with a valid API key */
+            details?: {
                 [key: string]: {
                     /** @enum {string} */
                     status: "up" | "down";
@@ -1113,6 +1122,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not accepted; retry after `Retry-After` seconds with the same Idempotency-Key: `/problems/overloaded` (nothing stored) while a projection or the inference saga is more than 40 % of INGEST_MAX_LAG_SECONDS behind (backpressure), `/problems/unavailable` while the event store or database is down, `/problems/timeout` past REQUEST_TIMEOUT_MS */
+            503: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listReadings: {
@@ -1209,8 +1229,8 @@ export interface operations {
                 system_id?: string;
                 batch_id?: string;
                 limit?: number;
-                /** @description Rows to skip (paging: newest first) */
-                offset?: number;
+                /** @description Opaque cursor: the `next` of the previous page (a page ends at `limit` rows or about 4 MiB) */
+                after?: string;
             };
             header?: {
                 "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
@@ -1345,7 +1365,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not ready; `checks` holds each check */
+            /** @description Not ready; `checks` holds each check (with a valid API key only) */
             503: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
