@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { SystemEquipmentProjection } from '../../src/projections/system-equipment.projection.js';
 import { streams } from '../../src/events/streams.js';
 import { GetAnomalyTrendHandler } from '../../src/queries/trend/get-anomaly-trend.handler.js';
 import { GetAnomalyTrendQuery, resolveTrendParams } from '../../src/queries/trend/get-anomaly-trend.query.js';
@@ -70,6 +71,9 @@ describe.each(BACKENDS)('re-projection with model versions on %s', (backend) => 
     await store.append(streams.readings('rig-1'), cycleEvents(cycles, { systemId: 'rig-1', equipmentId: 'press-1', start: START }));
     const { position } = await store.append(streams.readings('rig-2'), cycleEvents(cycles.slice(0, 20), { systemId: 'rig-2', equipmentId: 'press-9', start: START }));
     await waitVisible(store, position);
+    // The systems read model as its projection leaves it: the trend query answers only for a known system.
+    const events = await store.readAll({ limit: 10_000 });
+    await t.database.db.transaction().execute((trx) => new SystemEquipmentProjection().apply({ trx, schema: 'public' }, events));
   });
   afterAll(async () => {
     for (const s of scorers) await s.close?.();
