@@ -14,22 +14,15 @@
  * (table + indexes + TOAST, all chunks) before and after. Target: p95 <= 50 ms. Prints a table, writes
  * bench/results/queries-<date>.json.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { projectRoot } from '../../src/config/paths.js';
 import { createScratchDatabase } from '../../src/database/scratch-database.js';
 import { createDatabase } from '../../src/database/create-database.js';
 import type { Database } from '../../src/database/database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
-import { componentNames, severities } from '../../src/events/anomaly-detected.event.js';
-import { upsertTrendWindows, type TrendWindow } from '../../src/projections/trend-windows.writer.js';
 import { GetAnomaliesHandler } from '../../src/queries/anomalies/get-anomalies.handler.js';
 import { GetAnomaliesQuery, getAnomaliesParams } from '../../src/queries/anomalies/get-anomalies.query.js';
 import { computeSystemHealth } from '../../src/queries/health/get-system-health.handler.js';
@@ -39,123 +32,13 @@ import { anomalyTrendQuery, GetAnomalyTrendQuery, resolveTrendParams } from '../
 import { GetReadingsHandler } from '../../src/queries/readings/get-readings.handler.js';
 import { GetReadingsQuery, getReadingsParams } from '../../src/queries/readings/get-readings.query.js';
 import { startPrivateCluster, type PrivateCluster } from '../timescaledb/private-cluster.js';
+import { ADMIN_URL, load, scaled, SYSTEMS, T0 } from './read-model-workload.js';
 
-const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const scale = Number(process.env.BENCH_SCALE ?? 1);
-const READINGS = Math.round(10_000_000 * scale);
-const ANOMALIES = Math.round(100_000 * scale);
+const SIZE = scaled(10_000_000, 100_000);
+const READINGS = SIZE.readings;
+const ANOMALIES = SIZE.anomalies;
 const BACKEND_NAMES = (process.env.BENCH_BACKENDS ?? 'postgres,timescaledb').split(',') as ('postgres' | 'timescaledb')[];
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
-const SYSTEMS = 10;
-const SENSORS = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
-const T0 = Date.parse('2026-01-01T00:00:00Z');
-const ANOMALY_SPAN_MS = 90 * 86_400_000; // anomalies spread over 90 days
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-async function copyRows(url: string, copySql: string, rows: Iterable<string>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const stream = client.query(copyStreams.from(copySql));
-    // ~2,000 rows per chunk: COPY throughput drops sharply with one chunk per row (DESIGN.md §9).
-    async function* chunks() {
-      let buf: string[] = [];
-      for (const r of rows) {
-        buf.push(r);
-        if (buf.length >= 2000) {
-          yield buf.join('');
-          buf = [];
-        }
-      }
-      if (buf.length) yield buf.join('');
-    }
-    await pipeline(Readable.from(chunks()), stream);
-  } finally {
-    await client.end();
-  }
-}
-
-/** READINGS sensor values as sensor_readings rows: one row per sample of the 17 sensors. */
-function* readingRows(): Generator<string> {
-  const perSystem = Math.ceil(READINGS / SYSTEMS / SENSORS.length);
-  const event = randomUUID();
-  const units = JSON.stringify(Object.fromEntries(SENSORS.map((sensor) => [sensor, 'bar'])));
-  const random = rng(3);
-  const noise = () => random() - 0.5;
-  for (let s = 0; s < SYSTEMS; s++) {
-    for (let i = 0; i < perSystem; i++) {
-      const ts = new Date(T0 + i * 1000).toISOString();
-      // A slow cycle plus noise, two decimals: as compressible as a real signal, not a repeating pattern.
-      const values = JSON.stringify(
-        Object.fromEntries(SENSORS.map((sensor, k) => [sensor, Number((10 * (k + 1) + 5 * Math.sin((i + k * 7) / 30) + noise()).toFixed(2))])),
-      );
-      yield `bench-${s}\teq-1\t${ts}\t${values}\t${units}\t\\N\t${event}\n`;
-    }
-  }
-}
-
-function anomalies(): TrendWindow[] {
-  const random = rng(7);
-  const out: TrendWindow[] = [];
-  const seen = new Set<string>();
-  while (out.length < ANOMALIES) {
-    const system = `bench-${Math.floor(random() * SYSTEMS)}`;
-    const start = T0 + Math.floor((random() * ANOMALY_SPAN_MS) / 60_000) * 60_000;
-    const version = random() < 0.7 ? 'v1' : 'v2';
-    const k = `${system}/${version}/${start}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    const component = random() < 0.1 ? null : componentNames[Math.floor(random() * 4)]!;
-    out.push({
-      system_id: system,
-      model_version: version,
-      source: 'live',
-      equipment_id: 'eq-1',
-      window_start: new Date(start).toISOString(),
-      window_end: new Date(start + 60_000).toISOString(),
-      is_anomaly: true,
-      severity: severities[1 + Math.floor(random() * 4)]!,
-      affected_component: component,
-      components: Object.fromEntries(componentNames.map((c) => [c, { condition: 100, degraded: c === component, probability: 0.9 }])),
-      score: random(),
-      event_id: randomUUID(),
-    });
-  }
-  return out;
-}
-
-async function load(database: Database, url: string): Promise<void> {
-  let t = performance.now();
-  await copyRows(url, 'COPY sensor_readings (system_id, equipment_id, ts, sensor_values, units, meta, event_id) FROM STDIN', readingRows());
-  console.error(`loaded ${READINGS} sensor values by COPY in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  t = performance.now();
-  const windows = anomalies();
-  for (let i = 0; i < windows.length; i += 2000) {
-    const chunk = windows.slice(i, i + 2000);
-    await database.db.transaction().execute(async (trx) => {
-      await upsertTrendWindows(trx, 'public', chunk, 'first-wins');
-      await sql`
-        insert into anomaly_results (event_id, system_id, equipment_id, window_start, window_end, model_version, score, severity,
-          affected_component, components, votes, confidence, is_anomaly, source, recorded_at)
-        select event_id, system_id, equipment_id, window_start, window_end, model_version, score, severity, affected_component,
-          components, '{}'::jsonb, 0.9, true, 'saga', window_end
-        from jsonb_to_recordset(${JSON.stringify(chunk)}::jsonb) as x(event_id uuid, system_id text, equipment_id text,
-          window_start timestamptz, window_end timestamptz, model_version text, score float8, severity text,
-          affected_component text, components jsonb)`.execute(trx);
-    });
-  }
-  // The systems read model as its projection would leave it.
-  await sql`insert into system_equipment (system_id, equipment_id, first_reading_at, last_reading_at, samples)
-    select system_id, equipment_id, min(ts), max(ts), count(distinct ts) from sensor_readings group by 1, 2`.execute(database.db);
-  await sql`insert into active_model_versions (profile, model_version, previous_version, promoted_at, event_id)
-    values ('hydraulic-17', 'v1', null, now(), ${randomUUID()})`.execute(database.db);
-  await sql`analyze`.execute(database.db);
-  console.error(`loaded ${ANOMALIES} anomalies (anomaly_results + trend read model) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -207,7 +90,7 @@ async function benchBackend(backend: string, adminUrl: string): Promise<{ result
     const timescale = (await database.extensions()).timescaledb;
     if ((backend === 'timescaledb') !== timescale) throw new Error(`${backend}: timescaledb extension ${timescale ? 'present' : 'missing'}`);
     const started = performance.now();
-    await load(database, url.toString());
+    await load(database, url.toString(), SIZE);
     if (timescale) {
       // The aggregates as their refresh policies would have left them (this history is months old).
       for (const view of ['anomaly_trend_hourly_cagg', 'anomaly_trend_daily_cagg']) {

@@ -21,7 +21,11 @@ import { createDatabase } from '../../src/database/create-database.js';
 import { migrateToLatest } from '../../src/database/migrate.js';
 import { createScratchDatabase } from '../../src/database/scratch-database.js';
 import { launchChromium } from '../ui/chromium.js';
-import { ADMIN_URL, ANOMALIES, insertAnomalies, load, READINGS, T0 } from './read-model-workload.js';
+import { ADMIN_URL, insertAnomalies, load, scaled, T0 } from './read-model-workload.js';
+
+const SIZE = scaled(1_000_000, 10_000);
+const READINGS = SIZE.readings;
+const ANOMALIES = SIZE.anomalies;
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const TARGET_MS = 1000;
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   try {
     await migrateToLatest(database);
-    await load(database, scratch.url);
+    await load(database, scratch.url, SIZE);
     // The anomaly the detail page opens: inside the readings' time range, so its 17 curves have data.
     const anomalyId = randomUUID();
     const readingSeconds = Math.ceil(READINGS / 10 / 17);
