@@ -210,7 +210,13 @@ describe.each(EVENT_LOG_BACKENDS)('hostile requests of issue #20 (%s)', (backend
     it('serves /systems/{id}/… for every id ingest accepts (up to 128 characters)', async () => {
       const id = `L${'x'.repeat(127)}`;
       expect((await svc.http('/api/v1/ingest', json(readings(1, id)))).json()).toMatchObject({ accepted: 1 });
-      const res = await svc.http(`/api/v1/systems/${id}/readings`, { headers: AUTH });
+      // Read models are eventually consistent: the system is known (200 rather than 404) once the projection has
+      // taken the batch, which may be a moment after ingest answered.
+      let res = await svc.http(`/api/v1/systems/${id}/readings`, { headers: AUTH });
+      for (const until = Date.now() + 20_000; res.status === 404 && Date.now() < until; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        res = await svc.http(`/api/v1/systems/${id}/readings`, { headers: AUTH });
+      }
       expect(res.status).toBe(200);
       const longer = await svc.http(`/api/v1/systems/${'y'.repeat(300)}/readings?token=secret`, { headers: AUTH });
       expect(longer.status).toBeLessThan(500);
