@@ -192,10 +192,12 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
       await startService();
     } else {
       // A projection that cannot write (a long lock on its table): its lag grows, backpressure closes ingest.
+      // EXCLUSIVE blocks the projection's INSERT but not readers: with ACCESS EXCLUSIVE the load's quarantine
+      // queries queued on the lock too, held the pool's connections, and starved everything else (the sampler).
       const client = new pg.Client({ connectionString: pgServer.url, application_name: 'soak-stall' });
       await client.connect();
       await client.query('begin');
-      await client.query('lock table quarantined_rows in access exclusive mode');
+      await client.query('lock table quarantined_rows in exclusive mode');
       await sleep(MAX_LAG_SECONDS * 1000 + 2_000);
       const r = await get('/metrics');
       probe = { path: '/metrics', status: r.status, ms: r.ms, retry_after: null, type: `ingest_backpressure_active=${metric(String(r.body), 'ingest_backpressure_active')}` };
