@@ -29,15 +29,22 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
   }
 }
 
+async function appendWithOwnPool(url: string, stream: string, events: NewEvent[]): Promise<void> {
+  const writer: Database = await createDatabase({ url, poolSize: 1 });
+  try {
+    await new PostgresEventStore(writer).append(stream, events);
+  } finally {
+    await writer.close();
+  }
+}
+
 describe('postgres subscription: resubscribes after its connections are terminated', () => {
   let t: TestDatabase;
-  let writer: Database;
   let admin: pg.Client;
   let locker: pg.Client;
 
   beforeAll(async () => {
     t = await createTestDatabase('postgres');
-    writer = await createDatabase({ url: t.url!, poolSize: 2 });
     admin = new pg.Client({ connectionString: t.url });
     locker = new pg.Client({ connectionString: t.url });
     await admin.connect();
@@ -47,16 +54,17 @@ describe('postgres subscription: resubscribes after its connections are terminat
   afterAll(async () => {
     await locker?.end().catch(() => undefined);
     await admin?.end().catch(() => undefined);
-    await writer?.close();
     await t?.dispose();
   });
 
   it('a read cut by pg_terminate_backend is retried from the last handled position; onError stays silent', async () => {
     const store = new PostgresEventStore(t.database, { pollIntervalMs: 50, resubscribe: { attempts: 10, initialDelayMs: 20, maxDelayMs: 200 } });
-    const writes = new PostgresEventStore(writer);
     const stream = `recovery-${randomUUID()}`;
     const before = [event(), event(), event()];
-    await writes.append(stream, before);
+    // Each write uses its own short-lived pool: the termination below cuts every other backend of the database,
+    // and an idle writer connection cut with them could be handed out before the pool sees it die. The test is
+    // about the subscriber, not about a writer's pool (CI failed once on that race).
+    await appendWithOwnPool(t.url!, stream, before);
 
     const received: RecordedEvent[] = [];
     let caughtUpCalls = 0;
@@ -89,7 +97,7 @@ describe('postgres subscription: resubscribes after its connections are terminat
     await locker.query('rollback');
 
     const after = [event(), event()];
-    await writes.append(stream, after);
+    await appendWithOwnPool(t.url!, stream, after);
     await until(() => received.length >= 5 || failure !== undefined, 'the events written after the termination');
     await sub.stop();
 
