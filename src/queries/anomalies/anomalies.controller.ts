@@ -5,32 +5,12 @@ import { RequireScope } from '../../http/auth/require-scope.decorator.js';
 import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { parseRequest } from '../../http/parse-request.js';
 import { systemIdParam } from '../system-id.param.js';
+import { anomalyListItemExample } from './anomaly.example.js';
 import { anomaliesPage, GetAnomaliesQuery, getAnomaliesParams, type AnomaliesPage } from './get-anomalies.query.js';
 import { unknownSystemResponse } from '../known-system.js';
 
 const example: AnomaliesPage = {
-  items: [
-    {
-      event_id: '5b1f0c7e-2a4d-5e8f-9b3c-1d2e3f4a5b6c',
-      system_id: 'rig-1',
-      equipment_id: 'press-7',
-      window_start: '2024-05-01T10:03:00.000Z',
-      window_end: '2024-05-01T10:04:00.000Z',
-      score: 0.93,
-      severity: 'critical',
-      affected_component: 'cooler',
-      components: {
-        cooler: { condition: 3, degraded: true, probability: 0.97 },
-        valve: { condition: 100, degraded: false, probability: 0.02 },
-        pump: { condition: 0, degraded: false, probability: 0.01 },
-        accumulator: { condition: 130, degraded: false, probability: 0.04 },
-      },
-      confidence: 0.97,
-      model_version: 'hydraulic-17-1.2.1',
-      feedback: null,
-      operating_conditions: { regime: 'cooler-3', coverage: 0.41, has_baseline: true, unfamiliar: false },
-    },
-  ],
+  items: [anomalyListItemExample],
   next_cursor: 'eyJ3IjoiMjAyNC0wNS0wMVQxMDowMzowMC4wMDBaIiwiZSI6IjViMWYwYzdlLTJhNGQtNWU4Zi05YjNjLTFkMmUzZjRhNWI2YyJ9',
 };
 

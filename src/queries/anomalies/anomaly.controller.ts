@@ -5,29 +5,15 @@ import { RequireScope } from '../../http/auth/require-scope.decorator.js';
 import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
 import { problemResponse } from '../../http/openapi/problem.schema.js';
 import { parseRequest } from '../../http/parse-request.js';
+import { anomalyListItemExample } from './anomaly.example.js';
 import { anomalyDetail, GetAnomalyQuery, type AnomalyDetail } from './get-anomaly.query.js';
 
 const params = z.object({ id: z.uuid().meta({ description: 'The anomaly (its AnomalyDetected event id)' }) });
 
 const example: AnomalyDetail = {
-  event_id: '5b1f0c7e-2a4d-5e8f-9b3c-1d2e3f4a5b6c',
-  system_id: 'rig-1',
-  equipment_id: 'press-7',
-  window_start: '2024-05-01T10:03:00.000Z',
-  window_end: '2024-05-01T10:04:00.000Z',
-  score: 0.93,
-  severity: 'critical',
-  affected_component: 'cooler',
-  components: {
-    cooler: { condition: 3, degraded: true, probability: 0.97 },
-    valve: { condition: 100, degraded: false, probability: 0.02 },
-    pump: { condition: 0, degraded: false, probability: 0.01 },
-    accumulator: { condition: 130, degraded: false, probability: 0.04 },
-  },
-  confidence: 0.97,
+  ...anomalyListItemExample,
   model_version: 'hydraulic-17-1.1.0',
   feedback: 'confirmed',
-  operating_conditions: { regime: 'cooler-3', coverage: 0.41, has_baseline: true, unfamiliar: false },
   votes: { rf: { weight: 0.4, anomaly: true, score: 0.98 }, xgb: { weight: 0.4, anomaly: true, score: 0.95 }, helm: { weight: 0.2, anomaly: true, score: 0.91 } },
   source: 'saga',
   recorded_at: '2024-05-01T10:04:01.120Z',
