@@ -1,17 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { sql } from 'kysely';
 import { v4 as uuidv4 } from 'uuid';
-import type { EventStore, NewEvent } from '../../src/event-store/event-store.js';
-import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import type { NewEvent } from '../../src/event-store/event-store.js';
 import { BASELINE_ESTABLISHED, type BaselineEstablishedData } from '../../src/events/baseline-established.event.js';
 import { newEvent } from '../../src/events/event-registry.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../../src/events/readings-ingested.event.js';
 import { streams } from '../../src/events/streams.js';
 import type { HealthyReference } from '../../src/inference/baseline/healthy-baseline.js';
-import { InferenceSaga } from '../../src/inference/inference.saga.js';
 import type { WindowScorer } from '../../src/inference/window-scorer.js';
 import { FakeScorer } from '../jobs/fake-scorer.js';
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { BACKENDS } from '../support/test-databases.js';
+import { sagaFixture } from './saga-fixture.js';
 
 jest.setTimeout(300_000);
 
@@ -38,30 +37,15 @@ function healthyWindow(minute: number): NewEvent {
 }
 
 describe.each(BACKENDS)('inference saga records healthy baselines (%s)', (backend) => {
-  let tdb: TestDatabase;
-  let store: EventStore;
-  const sagas: InferenceSaga[] = [];
-  const start = async () => {
-    const saga = new InferenceSaga(tdb.database, store, new CommissioningScorer(), { flushTimeoutMs: 120_000, batchSize: 50 });
-    sagas.push(saga);
-    await saga.start();
-    return saga;
-  };
-  const baselines = async () => (await store.readStream(streams.baselines('sys-1'))).filter((e) => e.type === BASELINE_ESTABLISHED);
+  const f = sagaFixture(backend);
+  const start = () => f.start(new CommissioningScorer(), { flushTimeoutMs: 120_000, batchSize: 50 });
+  const baselines = async () => (await f.store.readStream(streams.baselines('sys-1'))).filter((e) => e.type === BASELINE_ESTABLISHED);
 
-  beforeEach(async () => {
-    tdb = await createTestDatabase(backend);
-    store = new PostgresEventStore(tdb.database, { pollIntervalMs: 20 });
-  });
-  afterEach(async () => {
-    await Promise.all(sagas.splice(0).map((s) => s.stop()));
-    await tdb.dispose();
-  });
 
   it('given commissioning windows, when the reference is complete, then one BaselineEstablished is recorded, and a replay from position 0 records nothing twice', async () => {
     const saga = await start();
     let last;
-    for (let m = 0; m < 5; m++) last = (await store.append(streams.readings('sys-1'), [healthyWindow(m)])).position;
+    for (let m = 0; m < 5; m++) last = (await f.store.append(streams.readings('sys-1'), [healthyWindow(m)])).position;
     await saga.waitFor(last!, 120_000);
     const first = await baselines();
     expect(first).toHaveLength(1);
@@ -71,9 +55,9 @@ describe.each(BACKENDS)('inference saga records healthy baselines (%s)', (backen
 
     // replay: the saga forgets its state and checkpoint and reads the log again
     await saga.stop();
-    await sql`delete from projection_checkpoints where name = 'inference-saga'`.execute(tdb.database.db);
-    await sql`delete from inference_equipment`.execute(tdb.database.db);
-    await sql`delete from inference_windows`.execute(tdb.database.db);
+    await sql`delete from projection_checkpoints where name = 'inference-saga'`.execute(f.tdb.database.db);
+    await sql`delete from inference_equipment`.execute(f.tdb.database.db);
+    await sql`delete from inference_windows`.execute(f.tdb.database.db);
     const replay = await start();
     await replay.waitFor(last!, 120_000);
     const again = await baselines();

@@ -1,16 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { v4 as uuidv4 } from 'uuid';
-import type { EventStore, NewEvent, Position } from '../../src/event-store/event-store.js';
-import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import type { NewEvent, Position } from '../../src/event-store/event-store.js';
 import { ANOMALY_DETECTED, type AnomalyDetectedData } from '../../src/events/anomaly-detected.event.js';
 import { newEvent } from '../../src/events/event-registry.js';
 import { MODEL_VERSION_PROMOTED } from '../../src/events/model-version-promoted.event.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../../src/events/readings-ingested.event.js';
 import { streams } from '../../src/events/streams.js';
-import { InferenceSaga } from '../../src/inference/inference.saga.js';
 import type { WindowScorer } from '../../src/inference/window-scorer.js';
 import { FakeScorer } from '../jobs/fake-scorer.js';
-import { BACKENDS, createTestDatabase, type TestDatabase } from '../support/test-databases.js';
+import { BACKENDS } from '../support/test-databases.js';
+import { sagaFixture } from './saga-fixture.js';
 
 jest.setTimeout(300_000);
 
@@ -44,13 +43,11 @@ function promotion(version: string, previous: string): NewEvent {
 }
 
 describe.each(BACKENDS)('inference saga follows ModelVersionPromoted (%s)', (backend) => {
-  let tdb: TestDatabase;
-  let store: EventStore;
-  const sagas: InferenceSaga[] = [];
+  const f = sagaFixture(backend);
   const loaded: VersionedScorer[] = [];
 
-  const start = async () => {
-    const saga = new InferenceSaga(tdb.database, store, new VersionedScorer('v1'), {
+  const start = () =>
+    f.start(new VersionedScorer('v1'), {
       flushTimeoutMs: 120_000,
       batchSize: 50,
       loadVersion: async (version: string): Promise<WindowScorer> => {
@@ -59,33 +56,21 @@ describe.each(BACKENDS)('inference saga follows ModelVersionPromoted (%s)', (bac
         return scorer;
       },
     });
-    sagas.push(saga);
-    await saga.start();
-    return saga;
-  };
   // A window with all 60 seconds present is complete and scored at once.
   const ingestMinute = async (minute: number): Promise<Position> =>
-    (await store.append(streams.readings('sys-1'), [degradedWindow(minute)])).position;
+    (await f.store.append(streams.readings('sys-1'), [degradedWindow(minute)])).position;
   const versions = async () =>
-    (await store.readStream(streams.anomalies('sys-1')))
+    (await f.store.readStream(streams.anomalies('sys-1')))
       .filter((e) => e.type === ANOMALY_DETECTED)
       .map((e) => `${(e.data as AnomalyDetectedData).window.from.slice(11, 16)} ${(e.data as AnomalyDetectedData).modelVersion}`);
 
-  beforeEach(async () => {
-    tdb = await createTestDatabase(backend);
-    store = new PostgresEventStore(tdb.database, { pollIntervalMs: 20 });
-  });
-  afterEach(async () => {
-    await Promise.all(sagas.splice(0).map((s) => s.stop()));
-    await tdb.dispose();
-  });
 
   it('scores windows before the promotion with the old version and after it with the new one, also after a restart', async () => {
     const saga = await start();
     await saga.waitFor(await ingestMinute(0), 120_000);
     expect(await versions()).toEqual(['08:00 v1']);
 
-    await store.append(streams.models, [promotion('v2', 'v1')]);
+    await f.store.append(streams.models, [promotion('v2', 'v1')]);
     await saga.waitFor(await ingestMinute(1), 120_000);
     expect(await versions()).toEqual(['08:00 v1', '08:01 v2']);
     expect(saga.modelVersion).toBe('v2');
