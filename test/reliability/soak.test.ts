@@ -380,51 +380,76 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
           mkdirSync(reportDir, { recursive: true });
           writeFileSync(join(reportDir, `reliability-${report.form}-${report.finished_at.replace(/[:.]/g, '-')}.json`), JSON.stringify({ report, samples }, null, 2));
         }
-        console.log(JSON.stringify(report, null, 2));
 
-        // Every fault ran and the service came back by itself each time.
-        for (const f of FAULTS) expect(report.faults_by_kind[f]).toBeGreaterThanOrEqual(SOAK_SECONDS >= 600 ? 3 : 1);
-        // Outages answered 503 with Retry-After within the request timeout, naming the dependency in /health/ready.
-        for (const f of faults.filter((x) => x.fault === 'restart-postgres')) {
-          expect(f.probe).toMatchObject({ status: 503, type: '/problems/unavailable' });
-          expect(f.probe!.retry_after).not.toBeNull();
-          expect(f.probe!.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 1_000);
-          expect(f.probe!.ready_down).toContain('database');
-        }
-        for (const f of faults.filter((x) => x.fault === 'restart-nats')) expect(f.probe).toMatchObject({ status: 503, ready_down: ['nats'] });
-        for (const f of faults.filter((x) => x.fault === 'stall-projection')) expect(f.probe!.type).toBe('ingest_backpressure_active=1');
-        if (report.faults_by_kind['stall-projection'] > 0) expect(phase1.ledger.backpressure).toBeGreaterThan(0);
-        // No 500s, no request left without a definitive answer.
-        expect(report.answers.server_errors).toEqual([]);
-        expect(report.unanswered).toEqual([]);
-        // The client's ledger equals what is stored, each reading once.
-        expect(accepted).toBeGreaterThan(0);
-        expect(values).toBe(accepted);
-        expect(keys.size).toBe(accepted);
-        expect(sensorValues).toBe(accepted);
-        expect(quarantinedInLog).toBe(quarantined);
-        expect(q[0]!.n).toBe(quarantined);
-        expect(phase1.ledger.ingest.replaysMatched).toBe(phase1.ledger.ingest.replaysSent);
-        // Every async analysis requested once and ended once (completed or failed).
-        expect(asyncAnalyses.length).toBeGreaterThan(0);
-        for (const o of analysisOutcomes) {
-          expect(o.filter((t) => t === ANALYSIS_REQUESTED)).toHaveLength(1);
-          expect(o.filter((t) => t === ANALYSIS_COMPLETED || t === ANALYSIS_FAILED)).toHaveLength(1);
-        }
-        // The saga scored the windows (the sample holds degraded cycles), and no AnomalyDetected is there twice.
-        expect(anomalies.length).toBeGreaterThan(0);
-        expect(new Set(anomalies.map((e) => e.eventId)).size).toBe(anomalies.length);
-        expect(new Set(decided).size).toBe(decided.length);
-        expect(verify.code).toBe(0);
-        // Backpressure held the lag under its bound under unpaced load.
-        expect(report.overload.max_lag_seconds).toBeLessThan(MAX_LAG_SECONDS);
-        // Resources stayed bounded.
-        for (const r of report.resources) {
-          expect(r.open_fds.max).toBeLessThan(500);
-          expect(r.rss_mb.max).toBeLessThan(2_000);
-        }
-        // One pool (10) and a LISTEN connection per process; a killed process's connections linger until the server notices.
-    expect(report.pg_connections_max).toBeLessThanOrEqual(2 * (10 + 2));
+        // Every invariant is checked and the failures are listed together, first in the output: CI prints only
+        // the head of a failing run, and one failed expect would hide the others.
+        const failures: string[] = [];
+        const check = (name: string, assert: () => void): void => {
+          try {
+            assert();
+          } catch (error) {
+            failures.push(`${name}: ${(error as Error).message.split('\n').filter(Boolean).slice(0, 6).join(' | ')}`);
+          }
+        };
+        check('every fault ran, and the service came back by itself each time', () => {
+          for (const f of FAULTS) expect(report.faults_by_kind[f]).toBeGreaterThanOrEqual(SOAK_SECONDS >= 600 ? 3 : 1);
+        });
+        check('a PostgreSQL outage answered 503 with Retry-After within the request timeout, /health/ready naming the database', () => {
+          for (const f of faults.filter((x) => x.fault === 'restart-postgres')) {
+            expect(f.probe).toMatchObject({ status: 503, type: '/problems/unavailable' });
+            expect(f.probe!.retry_after).not.toBeNull();
+            expect(f.probe!.ms).toBeLessThan(REQUEST_TIMEOUT_MS + 1_000);
+            expect(f.probe!.ready_down).toContain('database');
+          }
+        });
+        check('a NATS outage made /health/ready 503 naming nats only', () => {
+          for (const f of faults.filter((x) => x.fault === 'restart-nats')) expect(f.probe).toMatchObject({ status: 503, ready_down: ['nats'] });
+        });
+        check('a stalled projection closed the backpressure gate, and the load met it', () => {
+          for (const f of faults.filter((x) => x.fault === 'stall-projection')) expect(f.probe!.type).toBe('ingest_backpressure_active=1');
+          if (report.faults_by_kind['stall-projection'] > 0) expect(phase1.ledger.backpressure).toBeGreaterThan(0);
+        });
+        check('no 500s, no request left without a definitive answer', () => {
+          expect(report.answers.server_errors).toEqual([]);
+          expect(report.unanswered).toEqual([]);
+        });
+        check("the client's ledger equals what is stored, each reading once", () => {
+          expect(accepted).toBeGreaterThan(0);
+          expect(values).toBe(accepted);
+          expect(keys.size).toBe(accepted);
+          expect(sensorValues).toBe(accepted);
+          expect(quarantinedInLog).toBe(quarantined);
+          expect(q[0]!.n).toBe(quarantined);
+          expect(phase1.ledger.ingest.replaysMatched).toBe(phase1.ledger.ingest.replaysSent);
+        });
+        check('every async analysis was requested once and ended once (completed or failed)', () => {
+          expect(asyncAnalyses.length).toBeGreaterThan(0);
+          for (const o of analysisOutcomes) {
+            expect(o.filter((t) => t === ANALYSIS_REQUESTED)).toHaveLength(1);
+            expect(o.filter((t) => t === ANALYSIS_COMPLETED || t === ANALYSIS_FAILED)).toHaveLength(1);
+          }
+        });
+        check('the saga scored the windows (the sample holds degraded cycles), no AnomalyDetected twice, verify clean', () => {
+          expect(anomalies.length).toBeGreaterThan(0);
+          expect(new Set(anomalies.map((e) => e.eventId)).size).toBe(anomalies.length);
+          expect(new Set(decided).size).toBe(decided.length);
+          expect(verify.code).toBe(0);
+        });
+        check('backpressure held the lag under its bound under unpaced load', () => {
+          expect(report.overload.max_lag_seconds).toBeLessThan(MAX_LAG_SECONDS);
+        });
+        check('resources stayed bounded', () => {
+          for (const r of report.resources) {
+            expect(r.open_fds.max).toBeLessThan(500);
+            expect(r.rss_mb.max).toBeLessThan(2_000);
+          }
+        });
+        check('one pool (10) and a LISTEN connection per process; a killed process\'s connections linger until the server notices', () => {
+          expect(report.pg_connections_max).toBeLessThanOrEqual(2 * (10 + 2));
+        });
+        // The failed invariants first: CI shows the head of this output.
+        console.log(JSON.stringify({ failed_invariants: failures, ...report }, null, 2));
+        expect(failures).toEqual([]);
       } finally {
         clearInterval(sampler);
       }
