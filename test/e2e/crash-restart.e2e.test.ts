@@ -50,20 +50,33 @@ function startService(env: Record<string, string>) {
   return spawnService({ MODELS_DIR, ...env });
 }
 
-function post(port: number, body: string, key: string) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+function postOnce(port: number, body: string, key: string) {
+  return new Promise<{ status: number; body: string; retryAfter: number }>((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, path: '/api/v1/ingest', method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key, 'content-length': Buffer.byteLength(body) } },
       (res) => {
+        const retryAfter = Number(res.headers['retry-after'] ?? 1);
         let text = '';
         res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, retryAfter }));
         res.on('error', reject);
       },
     );
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * As a client is told to: a 503 (backpressure while the saga and projections catch up on a loaded machine, or the
+ * database briefly unavailable) is sent again after its Retry-After, with the same Idempotency-Key.
+ */
+async function post(port: number, body: string, key: string) {
+  for (let attempt = 1; ; attempt++) {
+    const res = await postOnce(port, body, key);
+    if (res.status !== 503 || attempt === 30) return res;
+    await new Promise((r) => setTimeout(r, Math.min(5, Math.max(1, res.retryAfter)) * 1000));
+  }
 }
 
 beforeAll(async () => {
