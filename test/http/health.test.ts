@@ -42,5 +42,5 @@ describe('/health/ready', () => {
     expect(res.status).toBe(503);
     expect(res.json().checks.projections).toMatchObject({ status: 'down', max_lag_events: 0, sensor_readings: { lag_events: expect.any(Number) } });
     expect(res.json().checks.projections.sensor_readings.lag_events).toBeGreaterThan(0);
-  });
+  }, 180_000);
 });
