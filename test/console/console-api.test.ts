@@ -182,6 +182,12 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     const v1 = body.items.find((v: { version: string }) => v.version === V1);
     expect(v1.metrics.cooler.fpr).toBeCloseTo(0.0055, 3);
     expect(v1.models.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['rf', 'xgb', 'helm', 'adaptive']));
+    // created: when the version entered the registry, as its manifest entry records it; never made up.
+    const registry = manifest.versions as { version: string; created?: string }[];
+    for (const item of body.items as { version: string; created: string | null }[]) {
+      expect(item.created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+      expect(item.created).toBe(registry.find((v) => v.version === item.version)!.created);
+    }
     const detail = (await inject(app, { url: `/api/v1/anomalies/${ids[0]}`, headers: auth(KEYS.reader) })).json();
     const component = detail.affected_component ?? 'unattributed';
     expect(v1.feedback[component]).toEqual({ reviewed: 1, false_positives: 1, false_positive_rate: 1 });
