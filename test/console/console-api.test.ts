@@ -9,6 +9,7 @@ import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { BACKENDS } from '../support/test-databases.js';
 import { createTestStorage, inject, settle, startTestApp, type TestStorage } from '../support/test-app.js';
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../src/config/load-config.js';
 import { anomalyEvent, readingsEvent, rng } from '../read-side/workload.js';
 
 const KEYS = { reader: 'reader-key-0123456789abcdef', operator: 'operator-key-0123456789abcdef', root: 'root-key-0123456789abcdef' };
@@ -70,7 +71,7 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
 
   beforeAll(async () => {
     storage = await createTestStorage(backend);
-    app = await startTestApp({ ...storage.env, AUTH: 'on', API_KEYS });
+    app = await startTestApp({ ...storage.env, AUTH: 'on', API_KEYS, STREAM_HEARTBEAT_MS: '300' });
     store = app.get<EventStore>(EVENT_STORE);
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const random = rng(16);
@@ -254,6 +255,30 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     );
     expect(all.filter((m) => m.event === 'anomaly').map((m) => m.data.anomaly_id)).toEqual([...ids, fresh.eventId]);
     expect((await inject(app, { url: '/api/v1/stream' })).statusCode).toBe(401);
+  });
+
+  it('GET /api/v1/stream sends a heartbeat comment every STREAM_HEARTBEAT_MS (300 ms here, 15 s by default)', async () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    const res = await fetch(`${base}/api/v1/stream?system_id=rig-a`, { headers: { authorization: `Bearer ${KEYS.reader}` }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      // Nothing happens on rig-a meanwhile: what arrives after the greeting is the heartbeat alone.
+      while ((text.match(/^: heartbeat$/gm) ?? []).length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+    expect(text.startsWith('retry: 2000\n: connected\n\n')).toBe(true);
+    expect(text.match(/^: heartbeat$/gm)).toHaveLength(2);
+    expect(text).toMatch(/\n: heartbeat\n\n$/);
+    expect(loadConfig({}).STREAM_HEARTBEAT_MS).toBe(15_000);
   });
 
   it('ends open streams when the service shuts down', async () => {
