@@ -34,32 +34,36 @@ function sensorCharts(curves: SensorCurves, window: { from: number; to: number }
     },
   };
   // The server sends each bucket's lowest and highest value: drawn as two lines with the band between them, so a
-  // spike inside a bucket stays visible; with one sample per bucket they coincide.
+  // spike inside a bucket stays visible. Where every bucket holds one sample (min = max) one line is drawn: the
+  // same picture for a third of the drawing, which 17 charts at once feel.
   const line = (label: string) => ({ label, stroke: '#2b7bb9', width: 1.25, points: { show: false }, spanGaps: true });
-  return curves.sensors.map((s) => ({
-    sensor: s.sensor_id,
-    unit: s.unit,
-    data: [x, s.max, s.min] as uPlot.AlignedData,
-    options: {
-      plugins: [shade],
-      legend: { show: false },
-      cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
-      bands: [{ series: [1, 2] as [number, number], fill: 'rgba(43, 123, 185, 0.25)' }],
-      axes: [
-        {
-          stroke: 'currentColor',
-          grid: { show: false },
-          ticks: { show: false },
-          size: 22,
-          font: '10px system-ui',
-          values: (_u: uPlot, splits: number[]) => splits.map((t) => clock.format(new Date(t * 1000))),
-        },
-        { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.2)' }, size: 44, font: '10px system-ui' },
-      ],
-      series: [{}, line(`${s.sensor_id} max`), line(`${s.sensor_id} min`)],
-    } satisfies Omit<uPlot.Options, 'width' | 'height'>,
-  }));
+  return curves.sensors.map((s) => {
+    const single = s.min.every((v, i) => v === s.max[i]);
+    return {
+      sensor: s.sensor_id,
+      unit: s.unit,
+      data: (single ? [x, s.max] : [x, s.max, s.min]) as uPlot.AlignedData,
+      options: {
+        plugins: [shade],
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: true } },
+        bands: single ? [] : [{ series: [1, 2] as [number, number], fill: 'rgba(43, 123, 185, 0.25)' }],
+        axes: [
+          {
+            stroke: 'currentColor',
+            grid: { show: false },
+            ticks: { show: false },
+            size: 22,
+            font: '10px system-ui',
+            values: (_u: uPlot, splits: number[]) => splits.map((t) => clock.format(new Date(t * 1000))),
+          },
+          { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.2)' }, size: 44, font: '10px system-ui' },
+        ],
+        series: single ? [{}, line(s.sensor_id)] : [{}, line(`${s.sensor_id} max`), line(`${s.sensor_id} min`)],
+      } satisfies Omit<uPlot.Options, 'width' | 'height'>,
+    };
+  });
 }
 
 function FeedbackForm({ anomaly, onRecorded }: { anomaly: AnomalyDetail; onRecorded(): void }) {
