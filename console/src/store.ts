@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 
 /** A value components can watch (the connection state); small enough not to need a state library. */
 export interface Store<T> {
@@ -26,6 +26,8 @@ export function createStore<T>(initial: T): Store<T> {
 
 export function useStore<T>(store: Store<T>): T {
   const [, render] = useState(0);
-  useEffect(() => store.subscribe(() => render((n) => n + 1)), [store]);
+  // Subscribed in a layout effect, which runs before anything else can: requests are sent while rendering
+  // (useApi), and a plain effect waits for the next paint, so a quick 401 could change the store unseen.
+  useLayoutEffect(() => store.subscribe(() => render((n) => n + 1)), [store]);
   return store.get();
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { problemText } from './api/client';
 import { createStore, useStore } from './store';
 
@@ -14,24 +14,28 @@ export interface Loaded<T> {
 
 /**
  * Runs an openapi-fetch call and keeps its result; re-runs when `deps` change, on reload() and on Retry.
- * A newer call wins over a slower older one.
+ * A newer call wins over a slower older one. The request is sent while the component renders, not from an effect:
+ * effects run after the browser's next paint, which delayed every request by a frame or more (bench:ui).
  */
 export function useApi<T>(call: () => Promise<{ data?: T; error?: unknown }>, deps: unknown[]): Loaded<T> {
   const retry = useStore(retries);
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
-  const seq = useRef(0);
+  const pending = useMemo(call, [...deps, retry, tick]);
   useEffect(() => {
-    const mine = ++seq.current;
-    setState((s) => ({ ...s, loading: true }));
-    call().then(
+    let current = true;
+    setState((s) => (s.loading ? s : { ...s, loading: true }));
+    pending.then(
       (r) => {
-        if (mine !== seq.current) return;
+        if (!current) return;
         setState(r.error !== undefined || r.data === undefined ? { data: undefined, error: problemText(r.error), loading: false } : { data: r.data, loading: false });
       },
-      (e: unknown) => mine === seq.current && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false }),
+      (e: unknown) => current && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false }),
     );
-  }, [...deps, retry, tick]);
+    return () => {
+      current = false;
+    };
+  }, [pending]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
 }

@@ -446,6 +446,8 @@ def main():
                                     "outputs": {c: f"{c}_probabilities" for c in H.COMPONENTS}}
     version = {
         "version": VERSION,
+        # when this version entered the registry (GET /api/v1/models shows it)
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "profile": "hydraulic-17",
         "dutyCycleSeconds": 60,
         "sampleRateHz": 1,

@@ -4,7 +4,8 @@
  * Debian's headless Chromium (scripts/ui/chromium.ts), a fresh browser context per round (nothing cached). Measured in
  * the browser with the Performance API: first contentful paint of a system page, the anomaly detail page's 17 sensor
  * charts drawn (the console's `charts-drawn` mark), and the API calls' own times (resource timing). Baseline in the same
- * run: FCP of a one-paragraph page at the same origin. Initial JavaScript gzipped from dist/console/index.html.
+ * run: FCP of a one-paragraph page at the same origin. For the detail rows also the time after the last API answer
+ * (the browser's own work: parse, 17 charts, paint) and the API bytes. Initial JavaScript gzipped from dist/console/index.html.
  * Targets: FCP and charts <= 1 s; initial JS <= 150 kB gzip. Prints a table, writes bench/results/ui-<date>.json.
  */
 import { randomUUID } from 'node:crypto';
@@ -53,24 +54,45 @@ function initialJsGzip(): { files: string[]; bytes: number; gzip: number } {
 interface Sample {
   ms: number;
   api: Record<string, number>;
+  /** When the last API answer had arrived (ms since navigation start); the rest of `ms` is the browser's own work. */
+  apiDone?: number;
+  /** Bytes of the API answers as sent (compressed when they were). */
+  apiBytes?: number;
+  /** Where the time went: every resource (start, response end) and mark, ms since navigation start. */
+  timeline?: { name: string; start: number; end: number }[];
 }
 
-async function measurePage(browser: Browser, url: string, ready: string, metric: () => number | undefined): Promise<Sample> {
+// Predicates are functions, not strings: Playwright evaluates a string with eval(), which the console's CSP forbids.
+async function measurePage(browser: Browser, url: string, ready: () => boolean, metric: () => number | undefined, trace?: string): Promise<Sample> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
+  // BENCH_TRACE=dir: a Chrome performance trace of the page (open it in chrome://tracing or the DevTools).
+  if (trace) await browser.startTracing(page, { path: trace, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'disabled-by-default-v8.cpu_profiler'] });
   await page.goto(url);
   await page.waitForFunction(ready, undefined, { timeout: 60_000 });
+  if (trace) await browser.stopTracing();
   const ms = await page.evaluate(metric);
-  const api = await page.evaluate(() =>
-    Object.fromEntries(
-      (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
-        .filter((e) => e.name.includes('/api/v1/') && !e.name.includes('/api/v1/stream'))
-        .map((e) => [new URL(e.name).pathname.replace(/[0-9a-f-]{36}/, '{id}').replace(/bench-\d+/, '{system}'), e.responseEnd - e.requestStart]),
-    ),
+  const calls = await page.evaluate(() =>
+    (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+      .filter((e) => e.name.includes('/api/v1/') && !e.name.includes('/api/v1/stream'))
+      .map((e) => ({ path: new URL(e.name).pathname.replace(/[0-9a-f-]{36}/, '{id}').replace(/bench-\d+/, '{system}'), ms: e.responseEnd - e.requestStart, end: e.responseEnd, bytes: e.transferSize })),
+  );
+  const timeline = await page.evaluate(() =>
+    [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource'), ...performance.getEntriesByType('paint'), ...performance.getEntriesByType('mark')].map((e) => ({
+      name: e.entryType === 'navigation' || e.entryType === 'resource' ? new URL(e.name).pathname : e.name,
+      start: Math.round(e.startTime),
+      end: Math.round('responseEnd' in e ? (e as PerformanceResourceTiming).responseEnd : e.startTime),
+    })),
   );
   await context.close();
   if (ms === undefined) throw new Error(`${url}: no measurement`);
-  return { ms, api };
+  return {
+    ms,
+    api: Object.fromEntries(calls.map((c) => [c.path, c.ms])),
+    apiDone: Math.max(0, ...calls.map((c) => c.end)),
+    apiBytes: calls.reduce((n, c) => n + c.bytes, 0),
+    timeline,
+  };
 }
 
 async function main(): Promise<void> {
@@ -129,14 +151,29 @@ async function main(): Promise<void> {
       await ctx.close();
       // A week of the workload: ~80 anomalies of the system in the table's range, 168 hourly swimlane cells.
       const system = `${base}/#/system/bench-${r % 10}?from=${new Date(T0).toISOString()}&to=${new Date(T0 + 7 * 86_400_000).toISOString()}&bucket=1h`;
-      const ready = "!document.querySelector('[aria-busy=true]') && document.querySelector('[data-testid=anomaly-table], .pager') && document.querySelector('.swimlane') && document.querySelector('.chart canvas') && performance.getEntriesByName('first-contentful-paint').length > 0";
+      const ready = () =>
+        !document.querySelector('[aria-busy=true]') &&
+        !!document.querySelector('[data-testid=anomaly-table], .pager') &&
+        !!document.querySelector('.swimlane') &&
+        !!document.querySelector('.chart canvas') &&
+        performance.getEntriesByName('first-contentful-paint').length > 0;
+      const drawn = () => performance.getEntriesByName('charts-drawn').length > 0;
       const sys = await measurePage(browser, system, ready, fcp);
       rows[1]!.samples.push(sys);
       const shown = await measurePage(browser, system, ready, () => performance.now());
       rows[2]!.samples.push(shown);
-      rows[3]!.samples.push(await measurePage(browser, `${base}/#/anomaly/${anomalyId}`, "performance.getEntriesByName('charts-drawn').length > 0", charts));
+      rows[3]!.samples.push(await measurePage(browser, `${base}/#/anomaly/${anomalyId}`, drawn, charts));
       const hint = new URLSearchParams({ system: 'bench-0', equipment: 'eq-1', from: new Date(start).toISOString(), to: new Date(start + 60_000).toISOString() });
-      rows[4]!.samples.push(await measurePage(browser, `${base}/#/anomaly/${anomalyId}?${hint}`, "performance.getEntriesByName('charts-drawn').length > 0", charts));
+      rows[4]!.samples.push(await measurePage(browser, `${base}/#/anomaly/${anomalyId}?${hint}`, drawn, charts));
+    }
+    if (process.env.BENCH_TRACE) {
+      mkdirSync(process.env.BENCH_TRACE, { recursive: true });
+      for (const [name, url] of [
+        ['detail', `${base}/#/anomaly/${anomalyId}`],
+        ['detail-hinted', `${base}/#/anomaly/${anomalyId}?${new URLSearchParams({ system: 'bench-0', equipment: 'eq-1', from: new Date(start).toISOString(), to: new Date(start + 60_000).toISOString() })}`],
+      ] as const) {
+        await measurePage(browser, url, () => performance.getEntriesByName('charts-drawn').length > 0, charts, join(process.env.BENCH_TRACE, `ui-${name}.trace.json`));
+      }
     }
     const baseline = median(rows[0]!.samples.map((s) => s.ms));
     const table = rows.map((row) => {
@@ -148,6 +185,9 @@ async function main(): Promise<void> {
         max_ms: round(Math.max(...row.samples.map((s) => s.ms))),
         vs_baseline: row.page.startsWith('baseline') ? 1 : round(ms / baseline),
         target: row.page.startsWith('baseline') || row.page.includes('table, swimlane') ? 'context' : ms <= TARGET_MS ? 'met' : 'NOT met',
+        // For the detail rows: what the browser spent after the last API answer (parse, 17 charts, paint).
+        after_api_ms: row.page.includes('charts drawn') ? round(median(row.samples.map((s) => s.ms - (s.apiDone ?? 0)))) : undefined,
+        api_kB: round(median(row.samples.map((s) => (s.apiBytes ?? 0) / 1024))),
         api_median: apis.join('; '),
       };
     });

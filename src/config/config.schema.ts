@@ -41,6 +41,8 @@ export const configSchema = z
     /** A request must arrive whole (headers and body) within this, and a handler answer within it (else 408 / 503). */
     REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
     SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+    /** A comment line on every open live stream (GET /api/v1/stream) this often, so proxies keep it open and a dead client is noticed. */
+    STREAM_HEARTBEAT_MS: int(100, 600_000).default(15_000),
     /** /health/ready reports down while a projection or the saga is more events than this behind the log head. */
     READY_MAX_LAG_EVENTS: int(0, 100_000_000).default(10_000),
     /**

@@ -12,12 +12,14 @@ import { LiveStreamService } from '../queries/stream/live-stream.service.js';
 import { StreamController } from '../queries/stream/stream.controller.js';
 import { AnomalySwimlaneController } from '../queries/swimlane/anomaly-swimlane.controller.js';
 import { GetAnomalySwimlaneHandler } from '../queries/swimlane/get-anomaly-swimlane.handler.js';
+import { GetSensorCurvesHandler } from '../queries/sensor-curves/get-sensor-curves.handler.js';
+import { SensorCurvesController } from '../queries/sensor-curves/sensor-curves.controller.js';
 import { ReadSideModule } from '../read-side/read-side.module.js';
 
-/** The API the operator console needs (issue #16): anomaly detail and feedback, the swimlane, model versions, the live stream. */
+/** The API the operator console needs (issue #16): anomaly detail and feedback, the swimlane, sensor curves, model versions, the live stream. */
 @Module({
   imports: [ReadSideModule],
-  controllers: [AnomalyController, FeedbackController, ModelsController, PromoteController, StreamController, AnomalySwimlaneController],
-  providers: [GetAnomalyHandler, RecordAnomalyFeedbackHandler, ListModelsHandler, CompareModelsHandler, PromoteModelVersionHandler, LiveStreamService, GetAnomalySwimlaneHandler],
+  controllers: [AnomalyController, FeedbackController, ModelsController, PromoteController, StreamController, AnomalySwimlaneController, SensorCurvesController],
+  providers: [GetAnomalyHandler, RecordAnomalyFeedbackHandler, ListModelsHandler, CompareModelsHandler, PromoteModelVersionHandler, LiveStreamService, GetAnomalySwimlaneHandler, GetSensorCurvesHandler],
 })
 export class ConsoleModule {}

@@ -55,6 +55,8 @@ const numberRows = z.custom<number[][]>(
 
 export const manifestVersionSchema = z.object({
   version: z.string().min(1),
+  /** When the version entered the registry (models/train/train.py writes it). */
+  created: z.iso.datetime({ offset: true }).optional(),
   profile: z.string().min(1),
   dutyCycleSeconds: z.number().int().positive(),
   sampleRateHz: z.number().positive().default(1),

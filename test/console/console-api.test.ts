@@ -9,7 +9,8 @@ import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { BACKENDS } from '../support/test-databases.js';
 import { createTestStorage, inject, settle, startTestApp, type TestStorage } from '../support/test-app.js';
 import { readFileSync } from 'node:fs';
-import { anomalyEvent, readingsEvent, rng } from '../read-side/workload.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { anomalyEvent, readingsEvent, rng, SENSORS } from '../read-side/workload.js';
 
 const KEYS = { reader: 'reader-key-0123456789abcdef', operator: 'operator-key-0123456789abcdef', root: 'root-key-0123456789abcdef' };
 const API_KEYS = `reader:read:${sha256Hex(KEYS.reader)},operator:read|feedback:${sha256Hex(KEYS.operator)},root:admin:${sha256Hex(KEYS.root)}`;
@@ -70,7 +71,7 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
 
   beforeAll(async () => {
     storage = await createTestStorage(backend);
-    app = await startTestApp({ ...storage.env, AUTH: 'on', API_KEYS });
+    app = await startTestApp({ ...storage.env, AUTH: 'on', API_KEYS, STREAM_HEARTBEAT_MS: '300' });
     store = app.get<EventStore>(EVENT_STORE);
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const random = rng(16);
@@ -182,6 +183,12 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     const v1 = body.items.find((v: { version: string }) => v.version === V1);
     expect(v1.metrics.cooler.fpr).toBeCloseTo(0.0055, 3);
     expect(v1.models.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['rf', 'xgb', 'helm', 'adaptive']));
+    // created: when the version entered the registry, as its manifest entry records it; never made up.
+    const registry = manifest.versions as { version: string; created?: string }[];
+    for (const item of body.items as { version: string; created: string | null }[]) {
+      expect(item.created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+      expect(item.created).toBe(registry.find((v) => v.version === item.version)!.created);
+    }
     const detail = (await inject(app, { url: `/api/v1/anomalies/${ids[0]}`, headers: auth(KEYS.reader) })).json();
     const component = detail.affected_component ?? 'unattributed';
     expect(v1.feedback[component]).toEqual({ reviewed: 1, false_positives: 1, false_positive_rate: 1 });
@@ -248,6 +255,84 @@ describe.each(BACKENDS)('operator console API on %s', (backend) => {
     );
     expect(all.filter((m) => m.event === 'anomaly').map((m) => m.data.anomaly_id)).toEqual([...ids, fresh.eventId]);
     expect((await inject(app, { url: '/api/v1/stream' })).statusCode).toBe(401);
+  });
+
+  it('GET sensor-curves: min and max per bucket of every sensor, from the stored readings; problem+json for a bad range', async () => {
+    const q = (query: string) => inject(app, { url: `/api/v1/systems/rig-a/sensor-curves?${query}`, headers: auth(KEYS.reader) });
+    const from = new Date(T0).toISOString();
+    const to = new Date(T0 + 60_000).toISOString();
+    // The expectation from the other read path: every value of the minute, one item each.
+    const readings = (await inject(app, { url: `/api/v1/systems/rig-a/readings?equipment_id=eq-1&from=${from}&to=${to}&limit=100000`, headers: auth(KEYS.reader) })).json()
+      .items as { sensor_id: string; ts: string; v: number; unit: string | null }[];
+    expect(readings.length).toBe(60 * SENSORS.length);
+
+    // 6 buckets of 10 s: each sensor's lowest and highest value in each.
+    const res = await q(`equipment_id=eq-1&from=${from}&to=${to}&points=6`);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ system_id: 'rig-a', equipment_id: 'eq-1', from: new Date(T0).toISOString(), to, bucket_ms: 10_000 });
+    expect(body.t).toEqual([0, 1, 2, 3, 4, 5].map((i) => T0 + i * 10_000));
+    const sensors = [...new Set(readings.map((r) => r.sensor_id))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    expect(body.sensors.map((s: { sensor_id: string }) => s.sensor_id)).toEqual(sensors);
+    for (const s of body.sensors as { sensor_id: string; unit: string | null; min: number[]; max: number[] }[]) {
+      const mine = readings.filter((r) => r.sensor_id === s.sensor_id);
+      const bucket = (i: number) => mine.filter((r) => Math.floor((Date.parse(r.ts) - T0) / 10_000) === i).map((r) => r.v);
+      expect(s.min).toEqual([0, 1, 2, 3, 4, 5].map((i) => Math.min(...bucket(i))));
+      expect(s.max).toEqual([0, 1, 2, 3, 4, 5].map((i) => Math.max(...bucket(i))));
+      expect(s.unit).toBe(mine[0]!.unit);
+    }
+
+    // More buckets than samples: one sample per occupied bucket, empty buckets left out, min = max = the value.
+    const fine = (await q(`equipment_id=eq-1&from=${from}&to=${to}&points=120`)).json();
+    expect(fine.t).toEqual(Array.from({ length: 60 }, (_, i) => T0 + i * 1000));
+    const ps1 = fine.sensors.find((s: { sensor_id: string }) => s.sensor_id === 'PS1');
+    const values = readings.filter((r) => r.sensor_id === 'PS1').map((r) => r.v);
+    expect(ps1.min).toEqual(values);
+    expect(ps1.max).toEqual(values);
+
+    // An equipment without readings: no buckets. An unknown system: 404 naming id.
+    expect((await q(`equipment_id=eq-9&from=${from}&to=${to}`)).json()).toMatchObject({ t: [], sensors: [] });
+    const unknown = await inject(app, { url: `/api/v1/systems/rig-zz/sensor-curves?equipment_id=eq-1&from=${from}&to=${to}`, headers: auth(KEYS.reader) });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().errors[0].field).toBe('id');
+
+    for (const [query, field] of [
+      [`equipment_id=eq-1&from=${to}&to=${from}`, 'to'],
+      [`equipment_id=eq-1&from=${from}&to=2026-04-01T00:00:00Z`, 'to'],
+      [`from=${from}&to=${to}`, 'equipment_id'],
+      [`equipment_id=eq-1&from=${from}&to=${to}&points=1`, 'points'],
+      [`equipment_id=eq-1&from=yesterday&to=${to}`, 'from'],
+    ] as const) {
+      const bad = await q(query);
+      expect(bad.statusCode).toBe(400);
+      expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(bad.json().errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    }
+    expect((await inject(app, { url: `/api/v1/systems/rig-a/sensor-curves?equipment_id=eq-1&from=${from}&to=${to}` })).statusCode).toBe(401);
+  });
+
+  it('GET /api/v1/stream sends a heartbeat comment every STREAM_HEARTBEAT_MS (300 ms here, 15 s by default)', async () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    const res = await fetch(`${base}/api/v1/stream?system_id=rig-a`, { headers: { authorization: `Bearer ${KEYS.reader}` }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      // Nothing happens on rig-a meanwhile: what arrives after the greeting is the heartbeat alone.
+      while ((text.match(/^: heartbeat$/gm) ?? []).length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+    expect(text.startsWith('retry: 2000\n: connected\n\n')).toBe(true);
+    expect(text.match(/^: heartbeat$/gm)).toHaveLength(2);
+    expect(text).toMatch(/\n: heartbeat\n\n$/);
+    expect(loadConfig({}).STREAM_HEARTBEAT_MS).toBe(15_000);
   });
 
   it('ends open streams when the service shuts down', async () => {

@@ -169,7 +169,54 @@ describe('operator console in Chromium', () => {
     expect(await rate.textContent()).toBe('100.0 %');
   }, 90_000);
 
+  // Before the promote test: the table lists the active version's anomalies by default.
+  it('works from the keyboard: Tab reaches a swimlane cell and a table row, Enter opens them, the feedback buttons are reachable', async () => {
+    /** Presses Tab until the focused element matches `selector` (and has `text`); fails if the page never gets there. */
+    const tabTo = async (selector: string, text?: string, max = 400) => {
+      for (let i = 0; i < max; i++) {
+        await page.keyboard.press('Tab');
+        const reached = await page.evaluate(
+          ([sel, t]) => !!document.activeElement?.matches(sel!) && (t === undefined || document.activeElement.textContent?.trim() === t),
+          [selector, text] as const,
+        );
+        if (reached) return;
+      }
+      throw new Error(`${max} Tab presses never reached ${selector} ${text ?? ''}`);
+    };
+    await page.goto(`${base}/#/system/ui-rig-1?limit=4&range=24h`);
+    await page.reload(); // focus starts at the top of the document
+    await page.locator('[data-testid=anomaly-table] tbody tr').first().waitFor();
+    await page.locator('.swimlane button.cell').first().waitFor();
+
+    await tabTo('.swimlane button.cell');
+    const equipment = await page.evaluate(() => document.activeElement!.getAttribute('data-equipment'));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((eq) => document.querySelector('.chip')?.textContent?.startsWith(eq!), equipment);
+    await page.waitForFunction(
+      (eq) => [...document.querySelectorAll('[data-testid=anomaly-table] tbody tr td:nth-child(2)')].every((td) => td.textContent === eq),
+      equipment,
+    );
+
+    await tabTo('[data-testid=anomaly-table] tbody tr a');
+    const row = await page.evaluate(() => document.activeElement!.closest('tr')!.getAttribute('data-anomaly'));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((id) => location.hash.startsWith(`#/anomaly/${id}`), row);
+    await page.waitForFunction(() => document.querySelectorAll('.sensor canvas').length === 17, undefined, { timeout: 30_000 });
+
+    await tabTo('textarea');
+    await page.keyboard.type('checked on site');
+    await tabTo('form.feedback button', 'Confirm anomaly');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('False positive');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('form.feedback [role=status]').waitFor();
+    expect(await page.locator('form.feedback [role=status]').textContent()).toMatch(/^(Recorded: confirmed\.|You had already given this verdict\.)$/);
+    await page.waitForFunction(() => document.querySelector('[data-testid=verdict]')?.textContent === 'confirmed');
+  }, 90_000);
+
   it('promotes a model version and shows the new active one', async () => {
+    await page.goto(`${base}/#/models`);
     const active = page.getByTestId('active-version');
     await active.waitFor();
     const before = await active.textContent();

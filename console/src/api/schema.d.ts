@@ -429,6 +429,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/systems/{id}/sensor-curves": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One equipment's sensor curves, downsampled to a chart's width
+         * @description From the sensor_readings read model: every sensor of the equipment in one answer, the range cut into `points` buckets with the lowest and highest value of each (what a chart of that many pixels can show). Buckets without any sample are left out.
+         */
+        get: operations["getSensorCurves"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -896,7 +916,7 @@ export interface components {
         ModelVersion: {
             version: string;
             profile: string;
-            /** @description The manifest's `created` time; null when the manifest has none */
+            /** @description When the version entered the registry: the manifest's `created` (written by models/train/train.py); null for a manifest entry without one */
             created: string | null;
             /** @description The version the inference saga scores with (last promoted, else the manifest default) */
             active: boolean;
@@ -993,6 +1013,25 @@ export interface components {
              */
             severity: "low" | "medium" | "high" | "critical";
             anomalies: number;
+        };
+        /** @description One equipment's sensor curves over a range, downsampled on the server to `points` buckets (min and max per bucket, so peaks survive); sensors in natural order */
+        SensorCurves: {
+            system_id: string;
+            equipment_id: string;
+            from: string;
+            to: string;
+            /** @description Width of one bucket in milliseconds ((to - from) / points) */
+            bucket_ms: number;
+            /** @description Start of each bucket that holds a sample, epoch milliseconds, ascending; shared by every sensor */
+            t: number[];
+            sensors: {
+                sensor_id: string;
+                unit: string | null;
+                /** @description The sensor's lowest value in each bucket of `t` (null: no sample of this sensor there) */
+                min: (number | null)[];
+                /** @description The highest value in each bucket of `t` */
+                max: (number | null)[];
+            }[];
         };
     };
     responses: never;
@@ -2720,6 +2759,97 @@ export interface operations {
             };
             /** @description The API key lacks the `read` scope */
             403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; the service log has details under the correlation id */
+            500: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSensorCurves: {
+        parameters: {
+            query: {
+                /** @description The equipment whose sensors are drawn */
+                equipment_id: string;
+                /** @description Inclusive start (ISO-8601 with zone) */
+                from: string;
+                /** @description Exclusive end; at most 7 days after `from` */
+                to: string;
+                /** @description Buckets the range is cut into, typically the chart's width in pixels: each sensor gets at most this many (min, max) pairs */
+                points?: number;
+            };
+            header?: {
+                "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
+            };
+            path: {
+                /** @description A system id as sent with its readings */
+                id: components["schemas"]["SystemId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SensorCurves"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key */
+            401: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the `read` scope */
+            403: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
+            404: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
                     "X-Correlation-Id": components["schemas"]["CorrelationId"];

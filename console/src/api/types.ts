@@ -15,6 +15,7 @@ export type AnomaliesPage = Json<'/api/v1/systems/{id}/anomalies', 'get'>;
 export type AnomalyItem = AnomaliesPage['items'][number];
 export type AnomalyDetail = Json<'/api/v1/anomalies/{id}', 'get'>;
 export type Readings = Json<'/api/v1/systems/{id}/readings', 'get'>;
+export type SensorCurves = Json<'/api/v1/systems/{id}/sensor-curves', 'get'>;
 export type ModelVersionList = Json<'/api/v1/models', 'get'>;
 export type ModelComparison = Json<'/api/v1/models/compare', 'get'>;
 export type QuarantinePage = Json<'/api/v1/quarantine', 'get'>;

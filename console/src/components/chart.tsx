@@ -2,19 +2,48 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-/** A uPlot chart that follows its container's width. `onDrawn` fires after the first draw (bench:ui measures it). */
-export function Chart({ options, data, height = 220, label }: { options: Omit<uPlot.Options, 'width' | 'height'>; data: uPlot.AlignedData; height?: number; label: string }) {
+/**
+ * A uPlot chart that follows its container's width. The plot is created in the first ResizeObserver callback, which
+ * reports the width after the browser's own layout: reading clientWidth here instead would force one synchronous
+ * layout per chart (17 on the anomaly page), each invalidated by the previous chart's canvas. `onDrawn` fires once
+ * the plot is drawn (bench:ui measures it).
+ */
+export function Chart({
+  options,
+  data,
+  height = 220,
+  label,
+  onDrawn,
+}: {
+  options: Omit<uPlot.Options, 'width' | 'height'>;
+  data: uPlot.AlignedData;
+  height?: number;
+  label: string;
+  onDrawn?: () => void;
+}) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const host = el.current!;
-    const width = () => Math.max(200, host.clientWidth);
-    const plot = new uPlot({ ...options, width: width(), height }, data, host);
-    host.dataset.drawn = 'true';
-    const resize = new ResizeObserver(() => plot.setSize({ width: width(), height }));
+    let plot: uPlot | undefined;
+    const resize = new ResizeObserver(([entry]) => {
+      const width = Math.max(200, Math.floor(entry!.contentRect.width));
+      if (plot) {
+        if (width !== plot.width) plot.setSize({ width, height });
+        return;
+      }
+      let first = true;
+      const drawn = () => {
+        if (!first) return;
+        first = false;
+        host.dataset.drawn = 'true';
+        onDrawn?.();
+      };
+      plot = new uPlot({ ...options, width, height, hooks: { ...options.hooks, draw: [...(options.hooks?.draw ?? []), drawn] } }, data, host);
+    });
     resize.observe(host);
     return () => {
       resize.disconnect();
-      plot.destroy();
+      plot?.destroy();
     };
   }, [options, data, height]);
   return <div class="chart" ref={el} role="img" aria-label={label} />;

@@ -1,7 +1,7 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
 import { api, problemText } from '../api/client';
-import type { AnomalyDetail, Readings, Verdict } from '../api/types';
+import type { AnomalyDetail, SensorCurves, Verdict } from '../api/types';
 import { Chart } from '../components/chart';
 import { pct, Severity, Time } from '../format';
 import { subscribeLive } from '../live';
@@ -13,17 +13,13 @@ const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-d
 /** Minutes of readings shown before and after the window. */
 const AROUND_MS = 3 * 60_000;
 
-function sensorCharts(readings: Readings, window: { from: number; to: number }) {
-  const bySensor = new Map<string, { unit: string | null; points: Map<number, number> }>();
-  const times = new Set<number>();
-  for (const r of readings.items) {
-    const t = Date.parse(r.ts) / 1000;
-    times.add(t);
-    let s = bySensor.get(r.sensor_id);
-    if (!s) bySensor.set(r.sensor_id, (s = { unit: r.unit, points: new Map() }));
-    s.points.set(t, r.v);
-  }
-  const x = [...times].sort((a, b) => a - b);
+/** Buckets asked of the server per chart: about the widest a sensor chart gets, in device pixels. */
+function chartPoints(): number {
+  return Math.max(100, Math.min(2000, Math.round(Math.min(window.innerWidth, 600) * (window.devicePixelRatio || 1))));
+}
+
+function sensorCharts(curves: SensorCurves, window: { from: number; to: number }) {
+  const x = curves.t.map((t) => t / 1000);
   // Shades the anomaly's window behind the curve.
   const shade: uPlot.Plugin = {
     hooks: {
@@ -37,17 +33,22 @@ function sensorCharts(readings: Readings, window: { from: number; to: number }) 
       },
     },
   };
-  return [...bySensor.entries()]
-    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
-    .map(([sensor, s]) => ({
-      sensor,
+  // The server sends each bucket's lowest and highest value: drawn as two lines with the band between them, so a
+  // spike inside a bucket stays visible. Where every bucket holds one sample (min = max) one line is drawn: the
+  // same picture for a third of the drawing, which 17 charts at once feel.
+  const line = (label: string) => ({ label, stroke: '#2b7bb9', width: 1.25, points: { show: false }, spanGaps: true });
+  return curves.sensors.map((s) => {
+    const single = s.min.every((v, i) => v === s.max[i]);
+    return {
+      sensor: s.sensor_id,
       unit: s.unit,
-      data: [x, x.map((t) => s.points.get(t) ?? null)] as uPlot.AlignedData,
+      data: (single ? [x, s.max] : [x, s.max, s.min]) as uPlot.AlignedData,
       options: {
         plugins: [shade],
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true } },
+        bands: single ? [] : [{ series: [1, 2] as [number, number], fill: 'rgba(43, 123, 185, 0.25)' }],
         axes: [
           {
             stroke: 'currentColor',
@@ -59,9 +60,10 @@ function sensorCharts(readings: Readings, window: { from: number; to: number }) 
           },
           { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,.2)' }, size: 44, font: '10px system-ui' },
         ],
-        series: [{}, { label: sensor, stroke: '#2b7bb9', width: 1.25, points: { show: false }, spanGaps: false }],
+        series: single ? [{}, line(s.sensor_id)] : [{}, line(`${s.sensor_id} max`), line(`${s.sensor_id} min`)],
       } satisfies Omit<uPlot.Options, 'width' | 'height'>,
-    }));
+    };
+  });
 }
 
 function FeedbackForm({ anomaly, onRecorded }: { anomaly: AnomalyDetail; onRecorded(): void }) {
@@ -123,23 +125,26 @@ export function AnomalyPage({ anomalyId, query }: { anomalyId: string; query: UR
       ? { system: query.get('system')!, equipment: query.get('equipment')!, from: query.get('from')!, to: query.get('to')! }
       : undefined;
   const window = where ? { from: Date.parse(where.from), to: Date.parse(where.to) } : undefined;
-  const readings = useApi(
+  // One request for every sensor of the equipment, downsampled by the server to the charts' width.
+  const curves = useApi(
     () =>
       where && window
-        ? api.GET('/api/v1/systems/{id}/readings', {
+        ? api.GET('/api/v1/systems/{id}/sensor-curves', {
             params: {
               path: { id: where.system },
-              query: { equipment_id: where.equipment, from: new Date(window.from - AROUND_MS).toISOString(), to: new Date(window.to + AROUND_MS).toISOString(), limit: 50_000 },
+              query: { equipment_id: where.equipment, from: new Date(window.from - AROUND_MS).toISOString(), to: new Date(window.to + AROUND_MS).toISOString(), points: chartPoints() },
             },
           })
         : new Promise<never>(() => {}),
     [where?.system, where?.equipment, where?.from],
   );
-  const charts = useMemo(() => (readings.data && window ? sensorCharts(readings.data, window) : []), [readings.data]);
-  useEffect(() => {
-    // bench:ui and the browser tests wait for this mark: every sensor chart is on the page.
-    if (charts.length > 0) requestAnimationFrame(() => performance.mark('charts-drawn'));
-  }, [charts]);
+  const charts = useMemo(() => (curves.data && window ? sensorCharts(curves.data, window) : []), [curves.data]);
+  // bench:ui and the browser tests wait for this mark: every sensor chart drawn (counted per set of charts).
+  const drawn = useRef({ charts, count: 0 });
+  const onDrawn = () => {
+    if (drawn.current.charts !== charts) drawn.current = { charts, count: 0 };
+    if (++drawn.current.count === charts.length) performance.mark('charts-drawn');
+  };
   if (!a) return <Status loaded={detail} />;
   return (
     <>
@@ -234,14 +239,14 @@ export function AnomalyPage({ anomalyId, query }: { anomalyId: string; query: UR
       <section aria-labelledby="curves-h">
         <h2 id="curves-h">Sensor curves</h2>
         <p class="muted">The window is shaded; {AROUND_MS / 60_000} minutes around it.</p>
-        <Status loaded={readings} empty={readings.data?.items.length === 0} />
+        <Status loaded={curves} empty={curves.data?.sensors.length === 0} />
         <div class="sensors" data-testid="sensor-charts">
           {charts.map((c) => (
             <figure class="sensor">
               <figcaption>
                 {c.sensor} {c.unit && <span class="muted">{c.unit}</span>}
               </figcaption>
-              <Chart label={`${c.sensor} around the window`} options={c.options} data={c.data} height={120} />
+              <Chart label={`${c.sensor} around the window`} options={c.options} data={c.data} height={120} onDrawn={onDrawn} />
             </figure>
           ))}
         </div>

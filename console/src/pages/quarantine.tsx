@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import { api } from '../api/client';
+import { Pager, useCursorPages } from '../components/pager';
 import { Time } from '../format';
 import { navigate } from '../router';
 import { Status, useApi } from '../use-api';
@@ -9,10 +10,9 @@ const PAGE = 50;
 export function QuarantinePage({ query }: { query: URLSearchParams }) {
   const system = query.get('system_id') ?? '';
   const batch = query.get('batch_id') ?? '';
-  // Keyset paging: the `next` cursors of the pages before this one (the API pages by rows and by bytes).
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
-  useEffect(() => setCursors([]), [system, batch]);
+  // Keyset paging (the API pages by rows and by bytes).
+  const pages = useCursorPages([system, batch]);
+  const cursor = pages.cursor;
   useEffect(() => {
     document.title = 'Quarantine — equipment anomalies';
   }, []);
@@ -76,15 +76,7 @@ export function QuarantinePage({ query }: { query: URLSearchParams }) {
           </table>
         </div>
       )}
-      <div class="pager">
-        <button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          ← Newer
-        </button>
-        <span class="muted">page {cursors.length + 1}</span>
-        <button disabled={!rows.data?.next} onClick={() => rows.data?.next && setCursors([...cursors, rows.data.next])}>
-          Older →
-        </button>
-      </div>
+      <Pager pages={pages} next={rows.data?.next} />
     </>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { AnomalyQuery, SystemHealth } from '../api/types';
 import { Chart, stackedBars } from '../components/chart';
+import { Pager, useCursorPages } from '../components/pager';
 import { Swimlane } from '../components/swimlane';
 import { COMPONENT_COLOR, COMPONENTS, pct, Severity, SEVERITIES, SEVERITY_COLOR, Time } from '../format';
 import { subscribeLive } from '../live';
@@ -69,8 +70,6 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
   const health = useApi<SystemHealth>(() => api.GET('/api/v1/systems/{id}/health', { params: { path: { id: systemId } } }), [systemId, live]);
 
   // Table: the selected swimlane cell narrows the range and the equipment.
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
   const tableQuery: AnomalyQuery = {
     from: q.cell_from ?? from,
     to: q.cell_to ?? end,
@@ -80,11 +79,11 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
     verdict: q.verdict as AnomalyQuery['verdict'],
     model_version: version,
     limit: Math.min(200, Math.max(1, Number(q.limit ?? 25) || 25)),
-    cursor,
   };
-  const filterKey = JSON.stringify({ ...tableQuery, cursor: undefined });
-  useEffect(() => setCursors([]), [filterKey]);
-  const anomalies = useApi(() => (from && end ? api.GET('/api/v1/systems/{id}/anomalies', { params: { path: { id: systemId }, query: tableQuery } }) : new Promise<never>(() => {})), [filterKey, cursor, live]);
+  const filterKey = JSON.stringify(tableQuery);
+  const pages = useCursorPages([filterKey]);
+  const cursor = pages.cursor;
+  const anomalies = useApi(() => (from && end ? api.GET('/api/v1/systems/{id}/anomalies', { params: { path: { id: systemId }, query: { ...tableQuery, cursor } } }) : new Promise<never>(() => {})), [filterKey, cursor, live]);
 
   const view = q.view === 'component' ? 'component' : 'severity';
   const chart = useMemo(() => {
@@ -248,15 +247,7 @@ export function SystemPage({ systemId, query }: { systemId: string; query: URLSe
               </table>
             </div>
           )}
-          <div class="pager">
-            <button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Newer
-            </button>
-            <span class="muted">page {cursors.length + 1}</span>
-            <button disabled={!anomalies.data?.next_cursor} onClick={() => anomalies.data?.next_cursor && setCursors([...cursors, anomalies.data.next_cursor])}>
-              Older →
-            </button>
-          </div>
+          <Pager pages={pages} next={anomalies.data?.next_cursor} />
         </section>
         <section aria-labelledby="health-h">
           <h2 id="health-h">Health</h2>

@@ -36,7 +36,7 @@ export class ListModelsHandler implements IQueryHandler<ListModelsQuery, ModelVe
       items: manifest.versions.map((v) => ({
         version: v.version,
         profile: v.profile,
-        created: typeof (v as { created?: unknown }).created === 'string' ? (v as unknown as { created: string }).created : null,
+        created: v.created ?? null,
         active: v.version === active,
         models: models(v),
         component_weights: (v.ensemble.componentWeights ?? {}) as Record<string, Record<string, number>>,

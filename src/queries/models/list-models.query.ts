@@ -18,7 +18,7 @@ export const modelVersionItem = z
   .object({
     version: z.string(),
     profile: z.string(),
-    created: z.string().nullable().meta({ description: "The manifest's `created` time; null when the manifest has none" }),
+    created: z.string().nullable().meta({ description: "When the version entered the registry: the manifest's `created` (written by models/train/train.py); null for a manifest entry without one" }),
     active: z.boolean().meta({ description: 'The version the inference saga scores with (last promoted, else the manifest default)' }),
     models: z.array(z.object({ name: z.string(), weight: z.number(), path: z.string() })),
     component_weights: z.record(z.string(), z.record(z.string(), z.number())).meta({ description: 'Per-component weights overriding the defaults' }),

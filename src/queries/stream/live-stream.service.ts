@@ -4,11 +4,11 @@ import type { Database } from '../../database/database.js';
 import type { EventStore, Subscription } from '../../event-store/event-store.js';
 import { ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED } from '../../events/anomaly-detected.event.js';
 import { categories, streams } from '../../events/streams.js';
-import { DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
+import type { AppConfig } from '../../config/config.schema.js';
+import { CONFIG, DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { waitForCheckpoints } from '../../projections/wait-for-checkpoints.js';
 import { decodePosition, formatSse, liveMessages } from './live-messages.js';
 
-export const HEARTBEAT_MS = 15_000;
 /** The read models a client re-reads on a message: it is sent only once both have committed the event. */
 const PROJECTIONS = ['anomaly_results', 'anomaly_trend'];
 
@@ -31,6 +31,7 @@ export class LiveStreamService implements BeforeApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(DATABASE) private readonly database: Database,
+    @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
   get connected(): number {
@@ -64,7 +65,7 @@ export class LiveStreamService implements BeforeApplicationShutdown {
         void this.close(client);
       },
     });
-    client.heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    client.heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), this.config.STREAM_HEARTBEAT_MS);
     this.clients.add(client);
     raw.on('close', () => void this.close(client));
   }
