@@ -132,6 +132,56 @@ describe.each(EVENT_LOG_BACKENDS)('hostile requests of issue #20 (%s)', (backend
       expect(Buffer.byteLength(ev.text)).toBeLessThanOrEqual(4 * MiB);
     });
 
+    it('pages readings by bytes as well as by count: a page ends at about 4 MiB and `next` continues', async () => {
+      // 1,200 readings with 3.9 KiB of meta each (within the 4 KiB bound): 4.7 MB at `limit=100000` in one answer
+      const rows = readings(1_200, 'hz-readings').map((r) => ({ ...r, meta: { pad: 'r'.repeat(3_900) } }));
+      expect((await svc.http('/api/v1/ingest', json(rows))).json()).toMatchObject({ accepted: 1_200 });
+      await settle(svc.app);
+      const seen = new Set<string>();
+      let path: string | null = '/api/v1/systems/hz-readings/readings?limit=100000';
+      const pages: { items: number; bytes: number }[] = [];
+      while (path) {
+        const res = await svc.http(path, { headers: AUTH });
+        expect(res.status).toBe(200);
+        expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(4 * MiB + 64 * 1024);
+        const page = res.json<{ items: { equipment_id: string; sensor_id: string; ts: string }[]; next: string | null }>();
+        for (const i of page.items) seen.add(`${i.equipment_id}|${i.sensor_id}|${i.ts}`);
+        pages.push({ items: page.items.length, bytes: Buffer.byteLength(res.text) });
+        expect(pages.length).toBeLessThan(10);
+        path = page.next ? `/api/v1/systems/hz-readings/readings?limit=100000&after=${page.next}` : null;
+      }
+      figures.readingsPages = pages;
+      expect(pages.length).toBeGreaterThan(1);
+      expect(seen.size).toBe(1_200);
+    });
+
+    it('bounds the errors ingest answers with: the first ones, their total, and where the rest are', async () => {
+      // 600 rows, each with 20 unknown columns of 250 characters: 12,000 reasons, about 3.6 MB of errors unbounded
+      const rows = readings(600, 'hz-errors').map((r) => ({ ...r, ...Object.fromEntries(Array.from({ length: 20 }, (_, j) => [`k${j}${'c'.repeat(250)}`, 1])) }));
+      const res = await svc.http('/api/v1/ingest', json(rows));
+      expect(res.status).toBe(200);
+      figures.ingestErrorsBytes = Buffer.byteLength(res.text);
+      expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(MiB);
+      const body = res.json<{ batch_id: string; quarantined: number; errors: unknown[]; errors_total: number; more_errors: string | null }>();
+      expect(body).toMatchObject({ accepted: 0, quarantined: 600, errors_total: 12_000 });
+      expect(body.errors.length).toBeLessThan(12_000);
+      expect(body.more_errors).toBe(`/api/v1/quarantine?batch_id=${body.batch_id}`);
+      // the rest: every quarantined row of the batch, with all its reasons
+      await settle(svc.app);
+      let total = 0;
+      for (let path: string | null = `${body.more_errors}&limit=10000`; path; ) {
+        const q = await svc.http(path, { headers: AUTH });
+        expect(q.status).toBe(200);
+        const page = q.json<{ items: { reasons: unknown[] }[]; next: string | null }>();
+        total += page.items.reduce((n, i) => n + i.reasons.length, 0);
+        path = page.next ? `${body.more_errors}&limit=10000&after=${page.next}` : null;
+      }
+      expect(total).toBe(12_000);
+      // a batch whose errors fit lists them all
+      const small = await svc.http('/api/v1/ingest', json([{ ...readings(1, 'hz-errors')[0], v: 'x' }]));
+      expect(small.json()).toMatchObject({ quarantined: 1, errors_total: 1, more_errors: null, errors: [{ row: 1, field: 'v' }] });
+    });
+
     it('bounds the systems of one batch (2,000 distinct systems) and keeps /health/live answering', async () => {
       const rows = Array.from({ length: 2_000 }, (_, i) => readings(1, `hz-many-${i}`)[0]!);
       const t0 = performance.now();
