@@ -153,6 +153,10 @@ describe.each(EVENT_LOG_BACKENDS)('hostile requests of issue #20 (%s)', (backend
       figures.readingsPages = pages;
       expect(pages.length).toBeGreaterThan(1);
       expect(seen.size).toBe(1_200);
+      // a cursor the service did not issue is refused, naming it
+      const forged = await svc.http(`/api/v1/systems/hz-readings/readings?after=${Buffer.from('{"t":"9999-99-99","s":"x\\u0000","e":"e"}').toString('base64url')}`, { headers: AUTH });
+      expect(forged.status).toBe(400);
+      expect(forged.json().errors[0].field).toBe('after');
     });
 
     it('bounds the errors ingest answers with: the first ones, their total, and where the rest are', async () => {

@@ -39,7 +39,7 @@ export interface paths {
         };
         /**
          * Stored sensor readings of a system
-         * @description From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one.
+         * @description From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one. A page ends at `limit` items or at about 4 MiB of JSON, whichever comes first; `next` (as `after`) continues.
          */
         get: operations["listReadings"];
         put?: never;
@@ -504,11 +504,16 @@ export interface components {
             batch_id: string;
             accepted: number;
             quarantined: number;
+            /** @description The first errors, by row: at most 1,000 and about 512 KiB of them (`errors_total` says how many there are) */
             errors: {
                 row: number;
                 field: string;
                 message: string;
             }[];
+            /** @description Errors of the batch in all (each row's reasons are bounded at 20 and a count) */
+            errors_total: number;
+            /** @description When `errors` does not list them all: the quarantine query (by batch id) listing every quarantined row of the batch with all its reasons, paged with `next`; null otherwise */
+            more_errors: string | null;
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         Problem: {
@@ -531,6 +536,8 @@ export interface components {
         };
         Readings: {
             items: components["schemas"]["Reading"][];
+            /** @description Cursor (`after`) of the next page; null on the last page */
+            next: string | null;
         };
         Reading: {
             system_id: string;
@@ -1142,7 +1149,10 @@ export interface operations {
                 equipment_id?: string;
                 from?: string;
                 to?: string;
+                /** @description Most items per page (a page also ends at about 4 MiB) */
                 limit?: number;
+                /** @description Opaque cursor: the `next` of the previous page (a page ends at `limit` items or about 4 MiB) */
+                after?: string;
             };
             header?: {
                 "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
