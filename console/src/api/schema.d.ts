@@ -108,7 +108,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every known system with its equipment, newest reading and open anomalies */
+        /**
+         * Every known system with its equipment, newest reading and open anomalies
+         * @description By system id. A page ends at `limit` systems or at about 4 MiB of JSON, whichever comes first; `next` (as `after`) continues.
+         */
         get: operations["listSystems"];
         put?: never;
         post?: never;
@@ -619,6 +622,8 @@ export interface components {
                     open_anomalies: number;
                 }[];
             }[];
+            /** @description Cursor (`after`) of the next page; null on the last page */
+            next: string | null;
         };
         AnomalyTrend: {
             system_id: string;
@@ -1390,7 +1395,12 @@ export interface operations {
     };
     listSystems: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Most systems per page (a page also ends at about 4 MiB) */
+                limit?: number;
+                /** @description Opaque cursor: the `next` of the previous page (a page ends at `limit` systems or about 4 MiB) */
+                after?: string;
+            };
             header?: {
                 "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
@@ -1408,6 +1418,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemList"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid API key */
