@@ -27,6 +27,7 @@ import { GetAnomaliesHandler } from '../../src/queries/anomalies/get-anomalies.h
 import { GetAnomaliesQuery, getAnomaliesParams } from '../../src/queries/anomalies/get-anomalies.query.js';
 import { computeSystemHealth } from '../../src/queries/health/get-system-health.handler.js';
 import { ListSystemsHandler } from '../../src/queries/systems/list-systems.handler.js';
+import { ListSystemsQuery } from '../../src/queries/systems/list-systems.query.js';
 import { GetAnomalyTrendHandler } from '../../src/queries/trend/get-anomaly-trend.handler.js';
 import { anomalyTrendQuery, GetAnomalyTrendQuery, resolveTrendParams } from '../../src/queries/trend/get-anomaly-trend.query.js';
 import { GetReadingsHandler } from '../../src/queries/readings/get-readings.handler.js';
@@ -154,7 +155,7 @@ async function benchBackend(backend: string, adminUrl: string): Promise<{ result
       ),
     );
     results.push(await measure('health (uncached computation)', (i) => computeSystemHealth(database, sys(i)).then((h) => h?.equipment.length ?? 0)));
-    results.push(await measure('systems list', () => systems.execute().then((r) => r.items.length)));
+    results.push(await measure('systems list', () => systems.execute(new ListSystemsQuery()).then((r) => r.items.length)));
     results.push(await measure('readings: one sensor, 1 hour', readingsRange));
 
     const sizes: Sizes = { readingsBytes: await readingsSize(database, timescale) };

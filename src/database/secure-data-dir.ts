@@ -4,8 +4,10 @@ import { ConfigError } from '../config/load-config.js';
 
 /**
  * The embedded database and the key file are readable and writable by this user only: DATA_DIR 0700 (no other
- * user can even traverse it), files 0600 (PGlite creates its files 0666 whatever the umask: they are tightened
- * here, after PGlite has opened the directory, and when it closes). Before, any local user could read the WAL —
+ * user can even traverse it), files 0600. PGlite writes its initial data directory 0666 whatever the umask, and a
+ * recycled WAL segment keeps the mode of the file it was: they are tightened here, after PGlite has opened the
+ * directory, and when it closes. Files PostgreSQL creates while running are 0600 by its own create mode
+ * (test/hostile/local-security.test.ts checks them before shutdown). Before, any local user could read the WAL —
  * every reading — and rewrite the log. A directory other users can write is refused: they could have replaced
  * files already.
  */

@@ -92,26 +92,37 @@ describe.each(EVENT_LOG_BACKENDS)('hostile requests of issue #20 (%s)', (backend
       figures.unauthenticated31MiB = results.map((r) => ({ status: r.status, ms: r.elapsedMs, sent_mib: +(r.bodyBytesSent / MiB).toFixed(1) }));
     });
 
-    it('stores a bounded prefix of a huge rejected row, with its size and hash', async () => {
-      // 2 MiB rows: the bound is the same for 32 MiB ones (the issue's), at a sixteenth of the test's upload
-      const blob = 2 * MiB;
+    it('stores a bounded prefix of a 32 MiB rejected row, with its size and hash: the database grows by kilobytes per request', async () => {
+      // The issue's row: 32 MiB with an oversized meta, sent as a batch of one at ingest's body limit (32 MiB)
       const head = JSON.stringify({ ...readings(1, 'hz-big')[0], meta: { blob: '' } }).slice(0, -3);
+      const blob = 32 * MiB - Buffer.byteLength(`[${head}`) - Buffer.byteLength('"}}]');
       const rawText = `${head}${'x'.repeat(blob)}"}}`;
-      for (let i = 0; i < 3; i++) {
-        const res = await rawRequest(svc.port, { target: '/api/v1/ingest', headers: { ...AUTH, 'content-type': 'application/json' }, fill: { prefix: `[${head}`, length: blob, byte: 0x78, suffix: '"}}]' }, timeoutMs: 60_000 });
+      const db = svc.app.get<Database>(DATABASE).db;
+      const size = async () => Number((await sql<{ n: string }>`select pg_database_size(current_database())::text as n`.execute(db)).rows[0]!.n);
+      await settle(svc.app);
+      const growth: number[] = [];
+      const ms: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const before = await size();
+        const res = await rawRequest(svc.port, { target: '/api/v1/ingest', headers: { ...AUTH, 'content-type': 'application/json' }, fill: { prefix: `[${head}`, length: blob, byte: 0x78, suffix: '"}}]' }, timeoutMs: 120_000 });
+        expect(res.bodyBytesSent).toBe(32 * MiB);
         expect(res.status).toBe(200);
         expect(JSON.parse(res.body)).toMatchObject({ accepted: 0, quarantined: 1 });
+        ms.push(res.elapsedMs);
+        await settle(svc.app);
+        growth.push((await size()) - before);
       }
-      await settle(svc.app);
+      figures.row32MiB = { request_ms: ms, database_growth_bytes: growth };
+      // 66 MiB per request before the bound; now the event, the quarantined row and their index entries (pages)
+      for (const g of growth) expect(g).toBeLessThanOrEqual(MiB);
       const q = await svc.http('/api/v1/quarantine?system_id=hz-big', { headers: AUTH });
       expect(q.status).toBe(200);
       const items = q.json().items as { raw: unknown; raw_bytes: number; raw_sha256: string; raw_truncated: boolean }[];
-      expect(items).toHaveLength(3);
+      expect(items).toHaveLength(2);
       for (const item of items) {
         expect(item).toMatchObject({ raw_bytes: Buffer.byteLength(rawText), raw_sha256: sha256(rawText), raw_truncated: true });
         expect(JSON.stringify(item.raw).length).toBeLessThanOrEqual(8 * 1024);
       }
-      const db = svc.app.get<Database>(DATABASE).db;
       const { rows } = await sql<{ max: number }>`select max(octet_length(data::text))::int as max from events`.execute(db);
       figures.largestEventBytes = rows[0]!.max;
       expect(rows[0]!.max).toBeLessThanOrEqual(MiB);
@@ -130,6 +141,83 @@ describe.each(EVENT_LOG_BACKENDS)('hostile requests of issue #20 (%s)', (backend
       const ev = await svc.http('/api/v1/systems/hz-page/events?limit=1000', { headers: AUTH });
       expect(ev.status).toBe(200);
       expect(Buffer.byteLength(ev.text)).toBeLessThanOrEqual(4 * MiB);
+    });
+
+    it('pages readings by bytes as well as by count: a page ends at about 4 MiB and `next` continues', async () => {
+      // 1,200 readings with 3.9 KiB of meta each (within the 4 KiB bound): 4.7 MB at `limit=100000` in one answer
+      const rows = readings(1_200, 'hz-readings').map((r) => ({ ...r, meta: { pad: 'r'.repeat(3_900) } }));
+      // in batches of 1 MB: the page bound is the point here, not the body size
+      for (let i = 0; i < rows.length; i += 240) expect((await svc.http('/api/v1/ingest', json(rows.slice(i, i + 240)))).json()).toMatchObject({ accepted: 240 });
+      await settle(svc.app);
+      const seen = new Set<string>();
+      let path: string | null = '/api/v1/systems/hz-readings/readings?limit=100000';
+      const pages: { items: number; bytes: number }[] = [];
+      while (path) {
+        const res = await svc.http(path, { headers: AUTH });
+        expect(res.status).toBe(200);
+        expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(4 * MiB + 64 * 1024);
+        const page = res.json<{ items: { equipment_id: string; sensor_id: string; ts: string }[]; next: string | null }>();
+        for (const i of page.items) seen.add(`${i.equipment_id}|${i.sensor_id}|${i.ts}`);
+        pages.push({ items: page.items.length, bytes: Buffer.byteLength(res.text) });
+        expect(pages.length).toBeLessThan(10);
+        path = page.next ? `/api/v1/systems/hz-readings/readings?limit=100000&after=${page.next}` : null;
+      }
+      figures.readingsPages = pages;
+      expect(pages.length).toBeGreaterThan(1);
+      expect(seen.size).toBe(1_200);
+      // a cursor the service did not issue is refused, naming it
+      const forged = await svc.http(`/api/v1/systems/hz-readings/readings?after=${Buffer.from('{"t":"9999-99-99","s":"x\\u0000","e":"e"}').toString('base64url')}`, { headers: AUTH });
+      expect(forged.status).toBe(400);
+      expect(forged.json().errors[0].field).toBe('after');
+    });
+
+    it('pages the systems list by bytes as well as by count (ingest may add 100 systems a request)', async () => {
+      await svc.http('/api/v1/ingest', json(Array.from({ length: 12 }, (_, i) => readings(1, `hz-list-${i}`)[0]!)));
+      await settle(svc.app);
+      const ids: string[] = [];
+      let pages = 0;
+      for (let path: string | null = '/api/v1/systems?limit=5'; path; pages++) {
+        const res = await svc.http(path, { headers: AUTH });
+        expect(res.status).toBe(200);
+        const page = res.json<{ items: { system_id: string }[]; next: string | null }>();
+        expect(page.items.length).toBeLessThanOrEqual(5);
+        ids.push(...page.items.map((i) => i.system_id));
+        expect(pages).toBeLessThan(1_000);
+        path = page.next ? `/api/v1/systems?limit=5&after=${page.next}` : null;
+      }
+      expect(pages).toBeGreaterThan(2);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (let i = 0; i < 12; i++) expect(ids).toContain(`hz-list-${i}`);
+      const forged = await svc.http(`/api/v1/systems?after=${Buffer.from('no such\u0000id').toString('base64url')}`, { headers: AUTH });
+      expect(forged.status).toBe(400);
+      expect(forged.json().errors[0].field).toBe('after');
+    });
+
+    it('bounds the errors ingest answers with: the first ones, their total, and where the rest are', async () => {
+      // 250 rows, each with 20 unknown columns of 250 characters: 5,000 reasons, about 1.5 MB of errors unbounded
+      const rows = readings(250, 'hz-errors').map((r) => ({ ...r, ...Object.fromEntries(Array.from({ length: 20 }, (_, j) => [`k${j}${'c'.repeat(250)}`, 1])) }));
+      const res = await svc.http('/api/v1/ingest', json(rows));
+      expect(res.status).toBe(200);
+      figures.ingestErrorsBytes = Buffer.byteLength(res.text);
+      expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(MiB);
+      const body = res.json<{ batch_id: string; quarantined: number; errors: unknown[]; errors_total: number; more_errors: string | null }>();
+      expect(body).toMatchObject({ accepted: 0, quarantined: 250, errors_total: 5_000 });
+      expect(body.errors.length).toBeLessThan(5_000);
+      expect(body.more_errors).toBe(`/api/v1/quarantine?batch_id=${body.batch_id}`);
+      // the rest: every quarantined row of the batch, with all its reasons
+      await settle(svc.app);
+      let total = 0;
+      for (let path: string | null = `${body.more_errors}&limit=10000`; path; ) {
+        const q = await svc.http(path, { headers: AUTH });
+        expect(q.status).toBe(200);
+        const page = q.json<{ items: { reasons: unknown[] }[]; next: string | null }>();
+        total += page.items.reduce((n, i) => n + i.reasons.length, 0);
+        path = page.next ? `${body.more_errors}&limit=10000&after=${page.next}` : null;
+      }
+      expect(total).toBe(5_000);
+      // a batch whose errors fit lists them all
+      const small = await svc.http('/api/v1/ingest', json([{ ...readings(1, 'hz-errors')[0], v: 'x' }]));
+      expect(small.json()).toMatchObject({ quarantined: 1, errors_total: 1, more_errors: null, errors: [{ row: 1, field: 'v' }] });
     });
 
     it('bounds the systems of one batch (2,000 distinct systems) and keeps /health/live answering', async () => {

@@ -2,8 +2,11 @@ import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'kysely';
 import { createApp } from '../../src/app.factory.js';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import type { Database } from '../../src/database/database.js';
+import { DATABASE } from '../../src/infrastructure/tokens.js';
 import { healthBucketFor } from '../../src/queries/health/health-cache.js';
 import { captureLogs } from '../http/log-capture.js';
 
@@ -39,6 +42,27 @@ describe('local security', () => {
     const loose = all.filter((f) => f.mode & 0o077);
     expect(loose).toEqual([]);
     console.log(`DATA_DIR: ${all.filter((f) => !f.dir).length} files, all 0600; ${all.filter((f) => f.dir).length} directories, all 0700`);
+  }, 240_000);
+
+  it('keeps files PGlite creates while running 0600 (new WAL segments and relation files), not only at start and stop', async () => {
+    const dir = join(await tempDir(), 'data');
+    const app = await createApp(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }), captureLogs('silent').logger);
+    try {
+      await app.init();
+      const before = new Set((await modes(dir)).map((f) => f.path));
+      // about 40 MB: new relation files, and WAL beyond its first 16 MB segment
+      const db = app.get<Database>(DATABASE).db;
+      await sql`create table hostile_growth as select g, repeat(md5(g::text), 4) as pad from generate_series(1, 250000) g`.execute(db);
+      await sql`checkpoint`.execute(db);
+      const all = await modes(dir);
+      const created = all.filter((f) => !before.has(f.path) && !f.dir);
+      expect(created.length).toBeGreaterThan(0);
+      console.log(`DATA_DIR while running: ${created.length} files created after start-up, e.g. ${created.slice(0, 3).map((f) => `${f.path.slice(dir.length)} ${f.mode.toString(8)}`).join(', ')}`);
+      // checked before close: the shutdown tightening must not be what makes them owner-only
+      expect(all.filter((f) => f.mode & 0o077).map((f) => `${f.path.slice(dir.length)} ${f.mode.toString(8)}`)).toEqual([]);
+    } finally {
+      await app.close();
+    }
   }, 240_000);
 
   it('tightens an existing DATA_DIR and its files, and refuses one that other users can write, with the fix in the message', async () => {

@@ -39,7 +39,7 @@ export interface paths {
         };
         /**
          * Stored sensor readings of a system
-         * @description From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one.
+         * @description From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one. A page ends at `limit` items or at about 4 MiB of JSON, whichever comes first; `next` (as `after`) continues.
          */
         get: operations["listReadings"];
         put?: never;
@@ -108,7 +108,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every known system with its equipment, newest reading and open anomalies */
+        /**
+         * Every known system with its equipment, newest reading and open anomalies
+         * @description By system id. A page ends at `limit` systems or at about 4 MiB of JSON, whichever comes first; `next` (as `after`) continues.
+         */
         get: operations["listSystems"];
         put?: never;
         post?: never;
@@ -524,11 +527,16 @@ export interface components {
             batch_id: string;
             accepted: number;
             quarantined: number;
+            /** @description The first errors, by row: at most 1,000 and about 512 KiB of them (`errors_total` says how many there are) */
             errors: {
                 row: number;
                 field: string;
                 message: string;
             }[];
+            /** @description Errors of the batch in all (each row's reasons are bounded at 20 and a count) */
+            errors_total: number;
+            /** @description When `errors` does not list them all: the quarantine query (by batch id) listing every quarantined row of the batch with all its reasons, paged with `next`; null otherwise */
+            more_errors: string | null;
         };
         /** @description RFC 9457 problem details (application/problem+json) */
         Problem: {
@@ -551,6 +559,8 @@ export interface components {
         };
         Readings: {
             items: components["schemas"]["Reading"][];
+            /** @description Cursor (`after`) of the next page; null on the last page */
+            next: string | null;
         };
         Reading: {
             system_id: string;
@@ -632,6 +642,8 @@ export interface components {
                     open_anomalies: number;
                 }[];
             }[];
+            /** @description Cursor (`after`) of the next page; null on the last page */
+            next: string | null;
         };
         AnomalyTrend: {
             system_id: string;
@@ -1181,7 +1193,10 @@ export interface operations {
                 equipment_id?: string;
                 from?: string;
                 to?: string;
+                /** @description Most items per page (a page also ends at about 4 MiB) */
                 limit?: number;
+                /** @description Opaque cursor: the `next` of the previous page (a page ends at `limit` items or about 4 MiB) */
+                after?: string;
             };
             header?: {
                 "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
@@ -1419,7 +1434,12 @@ export interface operations {
     };
     listSystems: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Most systems per page (a page also ends at about 4 MiB) */
+                limit?: number;
+                /** @description Opaque cursor: the `next` of the previous page (a page ends at `limit` systems or about 4 MiB) */
+                after?: string;
+            };
             header?: {
                 "X-Correlation-Id"?: components["schemas"]["CorrelationId"];
             };
@@ -1437,6 +1457,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SystemList"];
+                };
+            };
+            /** @description The request is not valid; `errors` names each field */
+            400: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid API key */

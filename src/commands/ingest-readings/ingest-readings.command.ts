@@ -20,7 +20,12 @@ export interface IngestResult {
   batch_id: string;
   accepted: number;
   quarantined: number;
+  /** The first errors (listed-errors.ts); all of them are in the quarantine. */
   errors: { row: number; field: string; message: string }[];
+  /** How many errors the batch had (each row's reasons bounded at 20 and a count). */
+  errors_total: number;
+  /** The quarantine query listing every error of the batch, when `errors` does not; else null. */
+  more_errors: string | null;
 }
 
 export interface IngestOutcome {

@@ -11,6 +11,7 @@ import { metrics } from '../../observability/metrics.js';
 import { batchIdFor, decideIngest } from './decide-ingest.js';
 import { IdempotencyConflictError } from './idempotency-conflict.error.js';
 import { IngestReadingsCommand, type IngestOutcome, type IngestResult } from './ingest-readings.command.js';
+import { listedErrors } from './listed-errors.js';
 import { parseBatch, type SensorRanges } from './parse-batch.js';
 import { TooManySystemsError } from './too-many-systems.error.js';
 
@@ -50,7 +51,7 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
         .executeTakeFirst();
       if (previous) {
         if (previous.request_hash !== requestHash) throw new IdempotencyConflictError(idempotencyKey);
-        return { result: previous.response as IngestResult, replayed: true };
+        return { result: storedResult(previous.response as IngestResult), replayed: true };
       }
     }
 
@@ -79,7 +80,7 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
       batch_id: batchId,
       accepted: batch.valid.length,
       quarantined: batch.rejected.length,
-      errors: batch.rejected.flatMap((r) => r.errors.map((e) => ({ row: r.row, field: e.field, message: e.message }))),
+      ...listedErrors(batch.rejected, batchId),
     };
     if (idempotencyKey) {
       await this.database.db
@@ -94,6 +95,11 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
     for (const r of batch.rejected) for (const e of r.errors.slice(0, 1)) metrics.invalidRows.inc({ reason: reasonLabel(e.field) });
     return { result, replayed: false };
   }
+}
+
+/** A response stored before errors were bounded lists every error: its total is their number. */
+function storedResult(stored: IngestResult): IngestResult {
+  return { ...stored, errors_total: stored.errors_total ?? stored.errors.length, more_errors: stored.more_errors ?? null };
 }
 
 function hashRequest(source: string, body: unknown): string {

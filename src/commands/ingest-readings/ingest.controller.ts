@@ -49,7 +49,7 @@ export class IngestController {
       },
     },
     responses: {
-      200: { schema: ingestResult, examples: { mixed: { batch_id: '0b6f1c1e-3f7a-4c52-9a51-2d8e0b7c4a10', accepted: 1, quarantined: 1, errors: [{ row: 2, field: 'v', message: 'must be a finite number' }] } } },
+      200: { schema: ingestResult, examples: { mixed: { batch_id: '0b6f1c1e-3f7a-4c52-9a51-2d8e0b7c4a10', accepted: 1, quarantined: 1, errors: [{ row: 2, field: 'v', message: 'must be a finite number' }], errors_total: 1, more_errors: null } } },
       413: problemResponse('Body larger than INGEST_MAX_BODY_BYTES or more rows than INGEST_MAX_ROWS'),
       415: problemResponse('Content-Type is neither application/json nor text/csv'),
       422: problemResponse('Idempotency-Key reused with a different body'),

@@ -41,7 +41,14 @@ export const ingestResult = z
     batch_id: z.uuid().meta({ description: 'Derived from Idempotency-Key when given, so a retry returns the same id' }),
     accepted: z.number().int().min(0),
     quarantined: z.number().int().min(0),
-    errors: z.array(z.object({ row: z.number().int(), field: z.string(), message: z.string() })),
+    errors: z
+      .array(z.object({ row: z.number().int(), field: z.string(), message: z.string() }))
+      .meta({ description: 'The first errors, by row: at most 1,000 and about 512 KiB of them (`errors_total` says how many there are)' }),
+    errors_total: z.number().int().min(0).meta({ description: "Errors of the batch in all (each row's reasons are bounded at 20 and a count)" }),
+    more_errors: z
+      .string()
+      .nullable()
+      .meta({ description: 'When `errors` does not list them all: the quarantine query (by batch id) listing every quarantined row of the batch with all its reasons, paged with `next`; null otherwise' }),
   })
   .meta({ id: 'IngestResult' });
 

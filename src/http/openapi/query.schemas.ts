@@ -13,7 +13,12 @@ export const readingItem = z
   })
   .meta({ id: 'Reading' });
 
-export const readingsResponse = z.object({ items: z.array(readingItem) }).meta({ id: 'Readings' });
+export const readingsResponse = z
+  .object({
+    items: z.array(readingItem),
+    next: z.string().nullable().meta({ description: 'Cursor (`after`) of the next page; null on the last page' }),
+  })
+  .meta({ id: 'Readings' });
 
 export const quarantineItem = z
   .object({

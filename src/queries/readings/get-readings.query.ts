@@ -1,11 +1,22 @@
 import { z } from 'zod';
+import { decodeReadingsCursor } from './readings-cursor.js';
 
 export const getReadingsParams = z.strictObject({
   sensor_id: z.string().min(1).max(128).optional(),
   equipment_id: z.string().min(1).max(128).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+  limit: z.coerce.number().int().min(1).max(100_000).default(1000).meta({ description: 'Most items per page (a page also ends at about 4 MiB)' }),
+  after: z
+    .string()
+    .max(1000)
+    .transform((v, ctx) => {
+      const c = decodeReadingsCursor(v);
+      if (!c) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
+      return c;
+    })
+    .optional()
+    .meta({ description: 'Opaque cursor: the `next` of the previous page (a page ends at `limit` items or about 4 MiB)' }),
 });
 
 export type GetReadingsParams = z.infer<typeof getReadingsParams>;

@@ -17,7 +17,9 @@ export class ReadingsController {
   @RequireScope('read')
   @ApiOperation({
     summary: 'Stored sensor readings of a system',
-    description: 'From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one.',
+    description:
+      'From the sensor_readings read model, oldest first. A later reading for the same (equipment, sensor, ts) replaces an earlier one. ' +
+      'A page ends at `limit` items or at about 4 MiB of JSON, whichever comes first; `next` (as `after`) continues.',
     tags: ['systems'],
     operationId: 'listReadings',
     params: systemPathParams,
@@ -26,7 +28,7 @@ export class ReadingsController {
       404: unknownSystemResponse,
       200: {
         schema: readingsResponse,
-        examples: { one: { items: [{ system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS1', ts: '2024-05-01T10:00:00.000Z', v: 151.25, unit: 'bar', meta: null }] } },
+        examples: { one: { items: [{ system_id: 'rig-1', equipment_id: 'press-7', sensor_id: 'PS1', ts: '2024-05-01T10:00:00.000Z', v: 151.25, unit: 'bar', meta: null }], next: null } },
       },
     },
   })

@@ -4,14 +4,19 @@ import { sql } from 'kysely';
 import type { Database } from '../../database/database.js';
 import { DATABASE } from '../../infrastructure/tokens.js';
 import '../../read-side/read-side.tables.js';
-import { ListSystemsQuery, type SystemItem } from './list-systems.query.js';
+import { withinBudget } from '../response-budget.js';
+import { encodeSystemsCursor, ListSystemsQuery, type SystemItem } from './list-systems.query.js';
 
-/** Every known system from the small `system_equipment` read model: never scans sensor_readings. */
+/**
+ * Known systems from the small `system_equipment` read model (never scans sensor_readings), by system id. A page
+ * ends at `limit` systems or about 4 MiB: ingest may create 100 systems a request, so the list is not small by
+ * nature.
+ */
 @QueryHandler(ListSystemsQuery)
-export class ListSystemsHandler implements IQueryHandler<ListSystemsQuery, { items: SystemItem[] }> {
+export class ListSystemsHandler implements IQueryHandler<ListSystemsQuery, { items: SystemItem[]; next: string | null }> {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
-  async execute(): Promise<{ items: SystemItem[] }> {
+  async execute({ params }: ListSystemsQuery): Promise<{ items: SystemItem[]; next: string | null }> {
     const { rows } = await sql<{
       system_id: string;
       equipment_id: string;
@@ -20,14 +25,20 @@ export class ListSystemsHandler implements IQueryHandler<ListSystemsQuery, { ite
       samples: number;
       open_anomalies: number;
     }>`
+      with page as (
+        select distinct system_id from system_equipment
+        where ${params.after === undefined ? sql`true` : sql`system_id > ${params.after}`}
+        order by system_id limit ${params.limit + 1}
+      )
       select e.system_id, e.equipment_id, e.first_reading_at, e.last_reading_at, e.samples::float8 as samples,
         coalesce(o.n, 0)::int as open_anomalies
       from system_equipment e
       left join (
         select system_id, equipment_id, count(*) as n from anomaly_trend_windows
-        where source = 'live' and is_anomaly and feedback is null
+        where source = 'live' and is_anomaly and feedback is null and system_id in (select system_id from page)
         group by system_id, equipment_id
       ) o on o.system_id = e.system_id and o.equipment_id = e.equipment_id
+      where e.system_id in (select system_id from page)
       order by e.system_id, e.equipment_id`.execute(this.database.db);
     const items: SystemItem[] = [];
     for (const r of rows) {
@@ -47,6 +58,8 @@ export class ListSystemsHandler implements IQueryHandler<ListSystemsQuery, { ite
         open_anomalies: r.open_anomalies,
       });
     }
-    return { items };
+    const page = withinBudget(items.slice(0, params.limit));
+    const last = page[page.length - 1];
+    return { items: page, next: items.length > page.length && last ? encodeSystemsCursor(last.system_id) : null };
   }
 }

@@ -1,6 +1,35 @@
 import { z } from 'zod';
+import { systemIdParam } from '../system-id.param.js';
 
-export class ListSystemsQuery {}
+/** Opaque cursor = the system id of the last item of the previous page (base64url). */
+export function encodeSystemsCursor(systemId: string): string {
+  return Buffer.from(systemId).toString('base64url');
+}
+
+export function decodeSystemsCursor(text: string): string | undefined {
+  const id = Buffer.from(text, 'base64url').toString('utf8');
+  return systemIdParam.safeParse(id).success ? id : undefined;
+}
+
+export const listSystemsParams = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000).meta({ description: 'Most systems per page (a page also ends at about 4 MiB)' }),
+  after: z
+    .string()
+    .max(200)
+    .transform((v, ctx) => {
+      const id = decodeSystemsCursor(v);
+      if (!id) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
+      return id;
+    })
+    .optional()
+    .meta({ description: 'Opaque cursor: the `next` of the previous page (a page ends at `limit` systems or about 4 MiB)' }),
+});
+
+export type ListSystemsParams = z.infer<typeof listSystemsParams>;
+
+export class ListSystemsQuery {
+  constructor(readonly params: ListSystemsParams = { limit: 10_000 }) {}
+}
 
 export interface SystemEquipmentItem {
   equipment_id: string;
@@ -36,5 +65,6 @@ export const listSystemsResponse = z
         ),
       }),
     ),
+    next: z.string().nullable().meta({ description: 'Cursor (`after`) of the next page; null on the last page' }),
   })
   .meta({ id: 'SystemList' });

@@ -1,8 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { RequireScope } from '../../http/auth/require-scope.decorator.js';
 import { ApiOperation } from '../../http/openapi/api-operation.decorator.js';
-import { listSystemsResponse, ListSystemsQuery } from './list-systems.query.js';
+import { parseRequest } from '../../http/parse-request.js';
+import { listSystemsParams, listSystemsResponse, ListSystemsQuery } from './list-systems.query.js';
 
 @Controller('api/v1/systems')
 export class SystemsController {
@@ -12,8 +13,10 @@ export class SystemsController {
   @RequireScope('read')
   @ApiOperation({
     summary: 'Every known system with its equipment, newest reading and open anomalies',
+    description: 'By system id. A page ends at `limit` systems or at about 4 MiB of JSON, whichever comes first; `next` (as `after`) continues.',
     tags: ['systems'],
     operationId: 'listSystems',
+    query: listSystemsParams,
     responses: {
       200: {
         schema: listSystemsResponse,
@@ -27,12 +30,13 @@ export class SystemsController {
                 equipment: [{ equipment_id: 'press-1', first_reading_at: '2026-02-01T00:00:00.000Z', last_reading_at: '2026-03-01T09:59:59.000Z', samples: 2592000, open_anomalies: 2 }],
               },
             ],
+            next: null,
           },
         },
       },
     },
   })
-  list() {
-    return this.queries.execute(new ListSystemsQuery());
+  list(@Query() query: unknown) {
+    return this.queries.execute(new ListSystemsQuery(parseRequest(listSystemsParams, query, 'query')));
   }
 }
