@@ -55,7 +55,7 @@ export class IngestReadingsHandler implements ICommandHandler<IngestReadingsComm
       }
     }
 
-    const batch = parseBatch(source, body, this.config.INGEST_MAX_ROWS, this.ranges());
+    const batch = await parseBatch(source, body, this.config.INGEST_MAX_ROWS, this.ranges());
     const systems = new Set([...batch.valid.map((r) => r.system_id), ...batch.rejected.map((r) => r.systemId ?? '')]);
     if (systems.size > this.config.INGEST_MAX_SYSTEMS) throw new TooManySystemsError(systems.size, this.config.INGEST_MAX_SYSTEMS);
     const batchId = batchIdFor(context.actor, idempotencyKey, randomUUID);

@@ -185,7 +185,7 @@ export function parseCsvBatch(text: string, maxRows: number, ranges: SensorRange
   return result;
 }
 
-export function parseBatch(source: IngestSource, body: unknown, maxRows: number, ranges: SensorRanges = NO_RANGES): ParsedBatch {
+export async function parseBatch(source: IngestSource, body: unknown, maxRows: number, ranges: SensorRanges = NO_RANGES): Promise<ParsedBatch> {
   let batch: ParsedBatch;
   if (source === 'csv') {
     if (typeof body !== 'string') throw new BatchFormatError('must be text/csv');
@@ -194,7 +194,7 @@ export function parseBatch(source: IngestSource, body: unknown, maxRows: number,
   // Quarantined input is kept as sent up to QUARANTINE_RAW_MAX_BYTES of its text (beyond: that prefix, with the
   // whole text's size and hash), except what PostgreSQL cannot store (storable-text.ts).
   for (const r of batch.rejected) {
-    const bounded = source === 'csv' && typeof r.raw === 'string' ? boundedText(r.raw, QUARANTINE_RAW_MAX_BYTES) : boundedJson(r.raw, QUARANTINE_RAW_MAX_BYTES);
+    const bounded = source === 'csv' && typeof r.raw === 'string' ? await boundedText(r.raw, QUARANTINE_RAW_MAX_BYTES) : await boundedJson(r.raw, QUARANTINE_RAW_MAX_BYTES);
     r.raw = bounded.truncated ? storableString(bounded.prefix) : storableValue(r.raw);
     r.rawBytes = bounded.bytes;
     r.rawSha256 = bounded.sha256;
