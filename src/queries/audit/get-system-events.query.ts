@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterCursorParam } from '../after-cursor.param.js';
 import type { Position } from '../../event-store/event-store.js';
 
 /** Opaque cursor = the global position of the last event of the previous page. */
@@ -15,16 +16,7 @@ export function decodeCursor(cursor: string): Position | undefined {
 }
 
 export const getSystemEventsParams = z.strictObject({
-  after: z
-    .string()
-    .max(200)
-    .transform((v, ctx) => {
-      const p = decodeCursor(v);
-      if (!p) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
-      return p;
-    })
-    .optional()
-    .meta({ description: 'Opaque cursor: the `next` of the previous page' }),
+  after: afterCursorParam(decodeCursor, 'Opaque cursor: the `next` of the previous page'),
   limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: 'Events per page' }),
   type: z
     .string()

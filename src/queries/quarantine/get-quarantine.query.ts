@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterCursorParam } from '../after-cursor.param.js';
 
 export interface QuarantineCursor {
   quarantinedAt: string;
@@ -20,16 +21,7 @@ export const getQuarantineParams = z.strictObject({
   system_id: z.string().min(1).max(128).optional(),
   batch_id: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  after: z
-    .string()
-    .max(200)
-    .transform((v, ctx) => {
-      const c = decodeQuarantineCursor(v);
-      if (!c) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
-      return c;
-    })
-    .optional()
-    .meta({ description: 'Opaque cursor: the `next` of the previous page (a page ends at `limit` rows or about 4 MiB)' }),
+  after: afterCursorParam(decodeQuarantineCursor, 'Opaque cursor: the `next` of the previous page (a page ends at `limit` rows or about 4 MiB)'),
 });
 
 export type GetQuarantineParams = z.infer<typeof getQuarantineParams>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterCursorParam } from '../after-cursor.param.js';
 import { decodeReadingsCursor } from './readings-cursor.js';
 
 export const getReadingsParams = z.strictObject({
@@ -7,16 +8,7 @@ export const getReadingsParams = z.strictObject({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000).meta({ description: 'Most items per page (a page also ends at about 4 MiB)' }),
-  after: z
-    .string()
-    .max(1000)
-    .transform((v, ctx) => {
-      const c = decodeReadingsCursor(v);
-      if (!c) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
-      return c;
-    })
-    .optional()
-    .meta({ description: 'Opaque cursor: the `next` of the previous page (a page ends at `limit` items or about 4 MiB)' }),
+  after: afterCursorParam(decodeReadingsCursor, 'Opaque cursor: the `next` of the previous page (a page ends at `limit` items or about 4 MiB)', 1000),
 });
 
 export type GetReadingsParams = z.infer<typeof getReadingsParams>;

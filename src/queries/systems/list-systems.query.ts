@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterCursorParam } from '../after-cursor.param.js';
 import { systemIdParam } from '../system-id.param.js';
 
 /** Opaque cursor = the system id of the last item of the previous page (base64url). */
@@ -13,16 +14,7 @@ export function decodeSystemsCursor(text: string): string | undefined {
 
 export const listSystemsParams = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000).meta({ description: 'Most systems per page (a page also ends at about 4 MiB)' }),
-  after: z
-    .string()
-    .max(200)
-    .transform((v, ctx) => {
-      const id = decodeSystemsCursor(v);
-      if (!id) ctx.addIssue({ code: 'custom', message: 'is not a cursor returned as `next`' });
-      return id;
-    })
-    .optional()
-    .meta({ description: 'Opaque cursor: the `next` of the previous page (a page ends at `limit` systems or about 4 MiB)' }),
+  after: afterCursorParam(decodeSystemsCursor, 'Opaque cursor: the `next` of the previous page (a page ends at `limit` systems or about 4 MiB)'),
 });
 
 export type ListSystemsParams = z.infer<typeof listSystemsParams>;
