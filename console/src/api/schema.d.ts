@@ -1878,6 +1878,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Idempotency-Key reused with a different body */
             422: {
                 headers: {
@@ -2164,6 +2186,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; the service log has details under the correlation id */
             500: {
                 headers: {
@@ -2334,6 +2378,28 @@ export interface operations {
             };
             /** @description No such anomaly */
             404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
                     "X-Correlation-Id": components["schemas"]["CorrelationId"];
@@ -2567,6 +2633,28 @@ export interface operations {
             };
             /** @description The version is not in the registry */
             404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
                     "X-Correlation-Id": components["schemas"]["CorrelationId"];
