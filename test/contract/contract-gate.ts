@@ -79,12 +79,18 @@ async function openGate(app: NestFastifyApplication): Promise<Gate> {
   const { validateOutput } = require('@stoplight/prism-http/dist/validator/index.js') as { validateOutput: ValidateOutput };
   const route = (require('@stoplight/prism-http/dist/router/index.js') as { default: Route }).default;
   const operations = await getHttpOperationsFromSpec(spec);
-  const close = app.close.bind(app);
-  app.close = async () => {
-    await prism.stop();
-    await rm(dir, { recursive: true, force: true });
-    return close();
-  };
+  // Prism stops with the app. Nest's application proxy ignores assignments and resolves methods at call time, so
+  // this close is defined on the app and removes itself before the app's own close runs.
+  Object.defineProperty(app, 'close', {
+    configurable: true,
+    writable: true,
+    value: async () => {
+      Reflect.deleteProperty(app, 'close');
+      await prism.stop();
+      await rm(dir, { recursive: true, force: true });
+      return app.close();
+    },
+  });
   return {
     base,
     prism,
