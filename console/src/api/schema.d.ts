@@ -440,7 +440,7 @@ export interface components {
             readings: components["schemas"]["IngestRow"][];
         };
         /**
-         * @description A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object is accepted too and quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:
+         * @description A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object, or any other JSON value (quarantined with field `row`), is accepted too and quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:
          *     - `system_id`, `equipment_id`, `sensor_id`: required; 1-128 letters, digits and `. _ : -`, starting with a letter or digit
          *     - `ts`: required; ISO-8601 date-time with a zone (`Z` or `±hh:mm`), a real calendar date between 1970 and 2200
          *     - `v`: required; a finite number; for a sensor of the loaded model's profile, within its physical range (e.g. PS1 -1 to 221 bar)
@@ -450,7 +450,7 @@ export interface components {
          */
         IngestRow: components["schemas"]["ReadingRow"] | {
             [key: string]: unknown;
-        };
+        } | unknown[] | string | number | boolean | null;
         /** @description One sensor value (long format), as it is stored */
         ReadingRow: {
             system_id: string;
@@ -1811,7 +1811,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status) */
+            /** @description sync: the result; or a replay of an earlier sync request with the same Idempotency-Key (its status) */
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
@@ -1822,7 +1822,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnalysisResult"] | components["schemas"]["Analysis"];
                 };
             };
-            /** @description async: accepted; poll status_url */
+            /** @description async: accepted; poll status_url. A replay of an earlier async request with the same Idempotency-Key answers 202 with the analysis status (header Idempotent-Replayed: true) */
             202: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
@@ -1831,7 +1831,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalysisAccepted"];
+                    "application/json": components["schemas"]["AnalysisAccepted"] | components["schemas"]["Analysis"];
                 };
             };
             /** @description The request is not valid; `errors` names each field */
