@@ -29,6 +29,7 @@ export interface PrismProxy {
  * validating proxy in front of `upstream`, on loopback only, with `--errors`: a request that violates the document
  * is answered 422 by Prism without being forwarded, a response that violates it becomes a Prism problem
  * (type https://stoplight.io/prism/errors#VIOLATIONS), and warnings are listed in the `sl-violations` header.
+ * `--cors=false`: Prism adds no CORS headers of its own and answers no preflight, so what comes back is the service's.
  */
 export async function startPrism(specFile: string, upstream: string, timeoutMs = 90_000): Promise<PrismProxy> {
   const port = await freePort();
@@ -36,12 +37,16 @@ export async function startPrism(specFile: string, upstream: string, timeoutMs =
   let output = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(root, 'node_modules/@stoplight/prism-cli/dist/index.js'), 'proxy', specFile, upstream, '--errors', '-p', String(port), '-h', '127.0.0.1'],
+    [join(root, 'node_modules/@stoplight/prism-cli/dist/index.js'), 'proxy', specFile, upstream, '--errors', '--cors=false', '-p', String(port), '-h', '127.0.0.1'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test worker that dies without its teardown must not leave Prism behind.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

@@ -9,6 +9,7 @@ import type { EventStore } from '../../src/event-store/event-store.js';
 import type { Database } from '../../src/database/database.js';
 import { DATABASE, EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
+import { contractFetch } from '../contract/contract-gate.js';
 import { prepareDataDir } from './pglite-template.js';
 import { createPostgresDatabase, type TestBackend } from './test-databases.js';
 
@@ -68,15 +69,13 @@ export interface TestResponse {
   json<T = any>(): T;
 }
 
-/** Sends one HTTP request to the test app over loopback. */
+/**
+ * Sends one HTTP request to the test app over loopback, through the app's contract gate (Prism in front of it on
+ * the PGlite run: test/contract/contract-gate.ts), so an answer that breaks openapi.json fails the test.
+ */
 export async function inject(app: NestFastifyApplication, request: TestRequest): Promise<TestResponse> {
-  const base = await app.getUrl();
-  const res = await fetch(new URL(request.url, base.replace('[::1]', '127.0.0.1')), {
-    method: request.method ?? 'GET',
-    headers: request.headers,
-    body: request.payload,
-  });
-  const body = await res.text();
+  const res = await contractFetch(app, request.url, { method: request.method ?? 'GET', headers: request.headers, body: request.payload });
+  const body = res.text;
   return {
     statusCode: res.status,
     headers: Object.fromEntries(res.headers.entries()),

@@ -463,7 +463,7 @@ export interface components {
             readings: components["schemas"]["IngestRow"][];
         };
         /**
-         * @description A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object is accepted too and quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:
+         * @description A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object, or any other JSON value (quarantined with field `row`), is accepted too and quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:
          *     - `system_id`, `equipment_id`, `sensor_id`: required; 1-128 letters, digits and `. _ : -`, starting with a letter or digit
          *     - `ts`: required; ISO-8601 date-time with a zone (`Z` or `±hh:mm`), a real calendar date between 1970 and 2200
          *     - `v`: required; a finite number; for a sensor of the loaded model's profile, within its physical range (e.g. PS1 -1 to 221 bar)
@@ -473,7 +473,7 @@ export interface components {
          */
         IngestRow: components["schemas"]["ReadingRow"] | {
             [key: string]: unknown;
-        };
+        } | unknown[] | string | number | boolean | null;
         /** @description One sensor value (long format), as it is stored */
         ReadingRow: {
             system_id: string;
@@ -1881,7 +1881,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status) */
+            /** @description sync: the result; or a replay of an earlier sync request with the same Idempotency-Key (its status) */
             200: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
@@ -1892,7 +1892,7 @@ export interface operations {
                     "application/json": components["schemas"]["AnalysisResult"] | components["schemas"]["Analysis"];
                 };
             };
-            /** @description async: accepted; poll status_url */
+            /** @description async: accepted; poll status_url. A replay of an earlier async request with the same Idempotency-Key answers 202 with the analysis status (header Idempotent-Replayed: true) */
             202: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
@@ -1901,7 +1901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnalysisAccepted"];
+                    "application/json": components["schemas"]["AnalysisAccepted"] | components["schemas"]["Analysis"];
                 };
             };
             /** @description The request is not valid; `errors` names each field */
@@ -1939,6 +1939,28 @@ export interface operations {
             };
             /** @description No such system: no reading of it was ever accepted (`errors[0].field` is `id`) */
             404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
                     "X-Correlation-Id": components["schemas"]["CorrelationId"];
@@ -2234,6 +2256,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected error; the service log has details under the correlation id */
             500: {
                 headers: {
@@ -2404,6 +2448,28 @@ export interface operations {
             };
             /** @description No such anomaly */
             404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
                     "X-Correlation-Id": components["schemas"]["CorrelationId"];
@@ -2637,6 +2703,28 @@ export interface operations {
             };
             /** @description The version is not in the registry */
             404: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the route accepts */
+            413: {
+                headers: {
+                    /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
+                    "X-Correlation-Id": components["schemas"]["CorrelationId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is in a content type the route does not take; `errors` names `Content-Type` */
+            415: {
                 headers: {
                     /** @description Correlation id of the request: the one sent in X-Correlation-Id, else generated */
                     "X-Correlation-Id": components["schemas"]["CorrelationId"];

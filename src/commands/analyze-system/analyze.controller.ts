@@ -47,7 +47,7 @@ export class AnalyzeController {
     responses: {
       404: unknownSystemResponse,
       200: {
-        description: 'sync: the result; or a replay of an earlier request with the same Idempotency-Key (its status)',
+        description: 'sync: the result; or a replay of an earlier sync request with the same Idempotency-Key (its status)',
         schema: z.union([syncAnalysisResult, analysisStatus]),
         examples: {
           sync: {
@@ -61,8 +61,8 @@ export class AnalyzeController {
         },
       },
       202: {
-        description: 'async: accepted; poll status_url',
-        schema: asyncAnalysisAccepted,
+        description: 'async: accepted; poll status_url. A replay of an earlier async request with the same Idempotency-Key answers 202 with the analysis status (header Idempotent-Replayed: true)',
+        schema: z.union([asyncAnalysisAccepted, analysisStatus]),
         headers: z.object({ location: z.string() }),
         examples: { async: { analysis_id: '2f0c9a4e-8b1d-4c3e-9f2a-6b7c8d9e0f1a', status: 'requested', status_url: '/api/v1/analyses/2f0c9a4e-8b1d-4c3e-9f2a-6b7c8d9e0f1a' } },
       },

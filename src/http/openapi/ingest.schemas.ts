@@ -18,13 +18,15 @@ export const QUARANTINE_RULES = [
   'no other field',
 ];
 
+// Any JSON value: parse-batch quarantines a row that is not an object as a whole (field `row`), like any bad row.
 export const ingestRow = z
-  .union([readingRow, z.looseObject({})])
+  .union([readingRow, z.looseObject({}), z.array(z.unknown()), z.string(), z.number(), z.boolean(), z.null()])
   .meta({
     id: 'IngestRow',
     description:
-      'A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object is accepted too and ' +
-      'quarantined (200, listed in `errors` with row, field and reason; see GET /api/v1/quarantine). The quarantine rules:\n' +
+      'A row as it may be sent. A row that is a valid `ReadingRow` is accepted; any other object, or any other JSON ' +
+      'value (quarantined with field `row`), is accepted too and quarantined (200, listed in `errors` with row, field ' +
+      'and reason; see GET /api/v1/quarantine). The quarantine rules:\n' +
       QUARANTINE_RULES.map((r) => `- ${r}`).join('\n'),
   });
 

@@ -174,6 +174,11 @@ function toOperation(route: DocumentedRoute): ZodOpenApiOperationObject {
   for (const [status, r] of Object.entries(spec.responses)) add(Number(status), r);
   const standard: [number, ApiResponseSpec][] = [];
   if (spec.query || spec.params || spec.body || spec.headers) standard.push([400, problemResponse('The request is not valid; `errors` names each field')]);
+  if (spec.body) {
+    // Every route with a body: Fastify's body limit, and the ContentTypeGuard's answer to an undocumented type.
+    standard.push([413, problemResponse('The body is larger than the route accepts')]);
+    standard.push([415, problemResponse('The body is in a content type the route does not take; `errors` names `Content-Type`')]);
+  }
   if (!route.public) {
     standard.push([401, problemResponse('No valid API key')]);
     standard.push([403, problemResponse(`The API key lacks the \`${route.scope ?? defaultScope(route.method)}\` scope`)]);
