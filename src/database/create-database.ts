@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './database.js';
+import { EventLoopTurnsPlugin } from './event-loop-turns.plugin.js';
 import { secureDataDir, tightenDataDir } from './secure-data-dir.js';
 import type { Tables } from './tables.js';
 
@@ -93,7 +94,7 @@ async function createPglite(dataDir: string, loadDataDir?: Blob): Promise<Databa
   const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
   const onDisk = !dataDir.startsWith('memory://');
   if (onDisk) tightenDataDir(dataDir);
-  const db = new Kysely<Tables>({ dialect: new PGliteDialect(client) });
+  const db = new Kysely<Tables>({ dialect: new PGliteDialect(client), plugins: [new EventLoopTurnsPlugin()] });
   return {
     backend: 'pglite',
     db,
