@@ -195,6 +195,7 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
       // EXCLUSIVE blocks the projection's INSERT but not readers: with ACCESS EXCLUSIVE the load's quarantine
       // queries queued on the lock too, held the pool's connections, and starved everything else (the sampler).
       const client = new pg.Client({ connectionString: pgServer.url, application_name: 'soak-stall' });
+      client.on('error', () => undefined);
       await client.connect();
       await client.query('begin');
       await client.query('lock table quarantined_rows in exclusive mode');
@@ -222,6 +223,9 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
       s.backpressure_lag_s = metric(text, 'ingest_backpressure_lag_seconds');
     }
     const client = new pg.Client({ connectionString: pgServer.url, connectionTimeoutMillis: 2_000 });
+    // The restart fault may end this connection mid-sample (57P01): without a listener pg's 'error' event is an
+    // unhandled error that fails the soak though every invariant held (seen in CI).
+    client.on('error', () => undefined);
     try {
       await client.connect();
       const { rows } = await client.query(`select count(*)::int as n from pg_stat_activity where application_name like 'anomaly-platform%'`);
