@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { countEventLoopTurns } from '../../test/support/event-loop-turns.js';
 import { sql } from 'kysely';
 import { createDatabase } from './create-database.js';
 
@@ -7,18 +8,12 @@ describe('embedded database (PGlite) and the event loop', () => {
     const database = await createDatabase({ dataDir: 'memory://' });
     try {
       await sql`create table chain (id int)`.execute(database.db);
-      let turns = 0;
-      let more = true;
-      const count = (): void => {
-        turns++;
-        if (more) setImmediate(count);
-      };
-      setImmediate(count);
+      const loop = countEventLoopTurns();
       for (let i = 0; i < 50; i++) await sql`insert into chain values (${i})`.execute(database.db);
       await database.db.transaction().execute(async (trx) => {
         for (let i = 0; i < 50; i++) await sql`insert into chain values (${i})`.execute(trx);
       });
-      more = false;
+      const turns = loop.stop();
       expect(turns).toBeGreaterThanOrEqual(100);
     } finally {
       await database.close();

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import { countEventLoopTurns } from '../../../test/support/event-loop-turns.js';
 import { boundedJson, boundedText, jsonLengthExceeds } from './bounded-json.js';
 
 const sha = (t: string) => createHash('sha256').update(t).digest('hex');
@@ -46,15 +47,9 @@ describe('bounded JSON of a rejected row', () => {
   });
 
   it('given a 32 MiB string, when bounded, then the event loop gets turns meanwhile (issue #20: /health/live waits otherwise)', async () => {
-    let turns = 0;
-    let more = true;
-    const count = (): void => {
-      turns++;
-      if (more) setImmediate(count);
-    };
-    setImmediate(count);
+    const loop = countEventLoopTurns();
     const b = await boundedJson({ meta: { blob: 'm'.repeat(32 << 20) } }, 4096);
-    more = false;
+    const turns = loop.stop();
     expect(b.bytes).toBe((32 << 20) + '{"meta":{"blob":""}}'.length);
     expect(turns).toBeGreaterThanOrEqual(16);
   });
