@@ -16,6 +16,7 @@ import { INFERENCE_SAGA } from '../../src/inference/inference.saga.js';
 import { readCheckpoint } from '../../src/projections/projection-runner.js';
 import { createPostgresDatabase } from '../support/test-databases.js';
 import { cycle, cycleRows } from './inference-cycles.js';
+import { subscribersBehind } from '../support/subscribers-behind.js';
 import { countSensorValues } from '../support/sensor-values.js';
 import { spawnService } from '../support/spawn-service.js';
 
@@ -141,12 +142,9 @@ describe('crash and restart of the built service mid-ingest (postgres)', () => {
     const deadline = Date.now() + 180_000;
     let head: Position | undefined;
     for (;;) {
-      const { rows: last } = await sql<{ commit: number; prepare: number }>`
-        select transaction_id::text::bigint as commit, global_position as prepare from events
-        order by transaction_id desc, global_position desc limit 1`.execute(database.db);
-      head = { commit: Number(last[0]!.commit), prepare: Number(last[0]!.prepare) };
-      const { rows } = await sql<{ name: string; commit_position: number; prepare_position: number }>`select * from projection_checkpoints`.execute(database.db);
-      const behind = rows.filter((r) => comparePositions({ commit: Number(r.commit_position), prepare: Number(r.prepare_position) }, head!) < 0);
+      const caught = await subscribersBehind(database.db);
+      head = caught.head;
+      const { checkpoints: rows, behind } = caught;
       if (rows.length >= 5 && rows.some((r) => r.name === INFERENCE_SAGA) && behind.length === 0) break;
       if (Date.now() > deadline) throw new Error(`not caught up: ${JSON.stringify(rows)} head ${JSON.stringify(head)}`);
       await new Promise((r) => setTimeout(r, 250));

@@ -9,13 +9,13 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { createDatabase } from '../../src/database/create-database.js';
 import type { Database } from '../../src/database/database.js';
-import { comparePositions, type Position } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { ANALYSIS_COMPLETED, ANALYSIS_FAILED, ANALYSIS_REQUESTED } from '../../src/events/analysis.events.js';
 import { ANOMALY_DETECTED, type AnomalyDetectedData } from '../../src/events/anomaly-detected.event.js';
 import { READINGS_INGESTED, type ReadingsIngestedData } from '../../src/events/readings-ingested.event.js';
 import { READINGS_QUARANTINED, type ReadingsQuarantinedData } from '../../src/events/readings-quarantined.event.js';
 import { INFERENCE_SAGA } from '../../src/inference/inference.saga.js';
+import { subscribersBehind } from '../support/subscribers-behind.js';
 import { countSensorValues } from '../support/sensor-values.js';
 import { spawnService, type SpawnedService } from '../support/spawn-service.js';
 import { runCli } from './run-cli.js';
@@ -304,14 +304,8 @@ describe('reliability soak: mixed load while PostgreSQL, NATS, the service and a
         database = await createDatabase({ url: pgServer.url, poolSize: 2 });
         const store = new PostgresEventStore(database, { applySnapshotRule: false });
         const deadline = Date.now() + 240_000;
-        let head: Position | undefined;
         for (;;) {
-          const { rows: last } = await sql<{ commit: number; prepare: number }>`
-            select transaction_id::text::bigint as commit, global_position as prepare from events
-            order by transaction_id desc, global_position desc limit 1`.execute(database.db);
-          head = { commit: Number(last[0]!.commit), prepare: Number(last[0]!.prepare) };
-          const { rows } = await sql<{ name: string; commit_position: number; prepare_position: number }>`select * from projection_checkpoints`.execute(database.db);
-          const behind = rows.filter((r) => comparePositions({ commit: Number(r.commit_position), prepare: Number(r.prepare_position) }, head!) < 0);
+          const { checkpoints: rows, behind } = await subscribersBehind(database.db);
           const { rows: open } = await sql<{ n: number }>`select count(*)::int as n from analyses where status not in ('completed', 'failed')`.execute(database.db);
           if (rows.some((r) => r.name === INFERENCE_SAGA) && behind.length === 0 && open[0]!.n === 0) break;
           if (Date.now() > deadline) throw new Error(`not settled: behind ${JSON.stringify(behind.map((b) => b.name))}, open analyses ${open[0]!.n}`);
