@@ -39,7 +39,8 @@ export class IdleCheckpoint {
       return;
     }
     this.pending = position;
-    this.timer ??= setTimeout(() => this.flush(), wait);
+    // Unref'd: a pending store never keeps a process alive (stop() clears it anyway).
+    this.timer ??= setTimeout(() => this.flush(), wait).unref();
   }
 
   /** No more stores (the unit stops); waits for one in flight. */
@@ -60,7 +61,7 @@ export class IdleCheckpoint {
         // A lost lease: the new holder goes on from its own checkpoint. Anything else: try again later.
         if (error instanceof LeaseLostError) return;
         this.pending ??= position;
-        this.timer ??= setTimeout(() => this.flush(), IDLE_CHECKPOINT_MS);
+        this.timer ??= setTimeout(() => this.flush(), IDLE_CHECKPOINT_MS).unref();
       })
       .finally(() => (this.writing = undefined));
   }
