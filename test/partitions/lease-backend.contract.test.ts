@@ -4,6 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import type { LeaseBackend } from '../../src/projections/partitions/lease-backend.js';
 import { NatsKvLeaseBackend } from '../../src/projections/partitions/nats-kv-lease-backend.js';
+import { PostgresAdvisoryLeaseBackend } from '../../src/projections/partitions/postgres-advisory-lease-backend.js';
 import { createScratchDatabase } from '../../src/database/scratch-database.js';
 import pg from 'pg';
 import { POSTGRES_ADMIN_URL } from '../support/test-databases.js';
@@ -33,39 +34,29 @@ leaseBackendContract('nats-kv', async () => {
 });
 
 // Session advisory locks on a scratch database of the test server; a killed worker = its lease session terminated.
-// Until the lead's backend is in this branch (core: partitioned workers) the import fails and the block says so.
-const advisory = (await import('../../src/projections/partitions/postgres-advisory-lease-backend.js' as string).catch(() => undefined)) as
-  | { PostgresAdvisoryLeaseBackend: new (url: string, options: object) => LeaseBackend }
-  | undefined;
-if (advisory) {
-  leaseBackendContract('postgres-advisory', async () => {
-    const db = await createScratchDatabase(POSTGRES_ADMIN_URL, 'test_leases');
-    // Short keepalives: the bound they give is what the dead-worker case waits for at most.
-    const options = { heartbeatMs: 250, keepaliveIdleSeconds: 1, keepaliveIntervalSeconds: 1, keepaliveCount: 1 };
-    return {
-      worker: () => new advisory.PostgresAdvisoryLeaseBackend(db.url, options),
-      heartbeatMs: options.heartbeatMs,
-      async kill(worker) {
-        const admin = new pg.Client({ connectionString: db.url });
-        await admin.connect();
-        try {
-          // The backend names its session after the worker (application_name keeps 63 bytes).
-          const { rows } = await admin.query('select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = left($1, 63)', [
-            `anomaly-platform-leases ${worker.workerId}`,
-          ]);
-          if (rows.length !== 1) throw new Error(`expected one lease session of ${worker.workerId}, found ${rows.length}`);
-        } finally {
-          await admin.end();
-        }
-      },
-      dispose: () => db.drop(),
-    };
-  });
-} else {
-  describe.skip('LeaseBackend contract: postgres-advisory — skipped: src/projections/partitions/postgres-advisory-lease-backend.ts not in this branch yet', () => {
-    it('runs the lease contract on session advisory locks', () => undefined);
-  });
-}
+leaseBackendContract('postgres-advisory', async () => {
+  const db = await createScratchDatabase(POSTGRES_ADMIN_URL, 'test_leases');
+  // Short keepalives: the bound they give is what the dead-worker case waits for at most.
+  const options = { heartbeatMs: 250, keepaliveIdleSeconds: 1, keepaliveIntervalSeconds: 1, keepaliveCount: 1 };
+  return {
+    worker: () => new PostgresAdvisoryLeaseBackend(db.url, options),
+    heartbeatMs: options.heartbeatMs,
+    async kill(worker) {
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        // The backend names its session after the worker (application_name keeps 63 bytes).
+        const { rows } = await admin.query('select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = left($1, 63)', [
+          `anomaly-platform-leases ${worker.workerId}`,
+        ]);
+        if (rows.length !== 1) throw new Error(`expected one lease session of ${worker.workerId}, found ${rows.length}`);
+      } finally {
+        await admin.end();
+      }
+    },
+    dispose: () => db.drop(),
+  };
+});
 
 // The same worker killed outright (its connection closed without releasing): only the TTL frees its leases.
 describe('nats-kv: a killed process', () => {
