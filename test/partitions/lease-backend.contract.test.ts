@@ -94,6 +94,32 @@ describe('nats-kv: a killed process', () => {
     }
   }, 60_000);
 
+  it('a release racing a renewal still frees the lease at once, and reports nothing lost', async () => {
+    const bucket = `test_leases_${randomBytes(4).toString('hex')}`;
+    const options = { bucket, ttlMs: 10_000, heartbeatMs: 1_000 };
+    const a = new NatsKvLeaseBackend(NATS_URL, options);
+    const b = new NatsKvLeaseBackend(NATS_URL, options);
+    const lost: string[] = [];
+    await a.start((names) => void lost.push(...names));
+    await b.start(() => undefined);
+    try {
+      for (let i = 0; i < 10; i++) {
+        expect(await a.tryAcquire(`p-${i}`)).toBe(true);
+        await Promise.all([a.heartbeat(), a.release(`p-${i}`)]);
+        // Well inside the 10 s TTL: only a real delete makes it free now.
+        expect(await b.tryAcquire(`p-${i}`)).toBe(true);
+      }
+      // A renewal that lost the race to the release is no lost lease.
+      expect(lost).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+      const nc = await connect({ servers: NATS_URL });
+      await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
+      await nc.close();
+    }
+  });
+
   it('refuses a bucket whose TTL differs from its own (the bound it reports would be false)', async () => {
     const bucket = `test_leases_${randomBytes(4).toString('hex')}`;
     const a = new NatsKvLeaseBackend(NATS_URL, { bucket, ttlMs: 2_000, heartbeatMs: 500 });

@@ -174,6 +174,8 @@ export class NatsKvLeaseBackend implements LeaseBackend {
           held.revision = await kv.update(leaseKey(name), this.workerId, held.revision);
           held.renewedAt = sentAt;
         } catch (error) {
+          // Released meanwhile (its delete came first): nothing was lost.
+          if (this.leases.get(name) !== held) return;
           if (isWrongRevision(error)) {
             lost.push(name);
             reasons.add('the lease key expired or was taken by another worker');
@@ -193,11 +195,19 @@ export class NatsKvLeaseBackend implements LeaseBackend {
     const held = this.leases.get(name);
     if (!held) return;
     this.leases.delete(name);
+    const kv = this.bucketOpen();
     try {
       // With the revision: if the key is no longer ours (expired, re-taken), this deletes nothing of another's.
-      await this.bucketOpen().delete(leaseKey(name), { previousSeq: held.revision });
+      await kv.delete(leaseKey(name), { previousSeq: held.revision });
     } catch (error) {
       if (!isWrongRevision(error)) throw error;
+      // A renewal that raced this release may have moved the revision on: still ours, so delete that one.
+      const entry = await kv.get(leaseKey(name));
+      if (entry?.operation === 'PUT' && entry.string() === this.workerId) {
+        await kv.delete(leaseKey(name), { previousSeq: entry.revision }).catch((e: unknown) => {
+          if (!isWrongRevision(e)) throw e;
+        });
+      }
     }
   }
 
