@@ -51,6 +51,8 @@ export interface InferenceSagaOptions {
   name?: string;
   /** Scorers of promoted versions belong to whoever passed `loadVersion` (shared by partitions): not closed on stop. */
   keepLoaded?: boolean;
+  /** Inclusive: process nothing past this position (`projections repartition`). */
+  until?: Position;
 }
 
 export interface InferenceSagaStatus {
@@ -156,6 +158,7 @@ export class InferenceSaga {
     this.subscription = this.store.subscribeToAll({
       after: this.checkpoint,
       batchSize: this.options.batchSize ?? 500,
+      ...(this.options.until ? { until: this.options.until } : {}),
       ...(this.options.slot ? { filter: { partition: this.options.slot } } : {}),
       handler: (events) => this.handle(events),
       onCheckpoint: (position, createdAt) => this.passOver(position, createdAt),

@@ -99,6 +99,8 @@ export class ProjectionRunner {
       restartDelayMs?: number;
       /** P: partitioned projections run as P units (projection_partitioning holds the deployment's P). */
       partitions?: number;
+      /** Inclusive: process nothing past this position (`projections repartition`). */
+      until?: Position;
     } = {},
   ) {
     const units: WorkUnit[] = [];
@@ -145,6 +147,7 @@ export class ProjectionRunner {
     const subscription = this.store.subscribeToAll({
       after: status.checkpoint,
       batchSize: this.options.batchSize ?? 500,
+      ...(this.options.until ? { until: this.options.until } : {}),
       ...(state.slot ? { filter: { partition: state.slot } } : {}),
       handler: async (events) => {
         await applyBatch(this.database.db, projection, events, 'public', name, { fence: state.fence, slot: state.slot });
