@@ -406,6 +406,44 @@ export function eventStoreContract(name: string, factory: StoreFactory, options:
       });
     });
 
+    describe('bounded subscription', () => {
+      it('`until` (inclusive): hands over nothing past it and its position reaches it, also for a partition whose own events end earlier', async () => {
+        const p = prefix();
+        const head = await store.headPosition();
+        const systemId = `${p}sys`;
+        const P = 2;
+        const slotOf = (equipmentId: string) => partitionOf(partitionKey(systemId, equipmentId), P);
+        const rigs = Array.from({ length: 12 }, (_, i) => `rig-${i}`);
+        const mine = rigs.filter((q) => slotOf(q) === 0);
+        const theirs = rigs.filter((q) => slotOf(q) === 1);
+        expect(mine.length && theirs.length).toBeTruthy();
+        // Partition 0's last event before the bound is followed by partition 1's, which is the bound itself.
+        const before = [event('Keyed', { systemId, equipmentId: mine[0] }), event('Keyed', { systemId, equipmentId: theirs[0] })];
+        const bound = await store.append(`${p}a`, before);
+        const past = [event('Keyed', { systemId, equipmentId: mine[1] }), event('Keyed', { systemId, equipmentId: theirs[1] })];
+        await store.append(`${p}b`, past);
+        await readAllVisible(store, p, head, 4);
+
+        const whole = collector();
+        const part = collector();
+        const subs = [
+          store.subscribeToAll({ after: head, until: bound.position, filter: { streamPrefixes: [p] }, ...whole.options }),
+          store.subscribeToAll({ after: head, until: bound.position, filter: { streamPrefixes: [p], partition: { index: 0, count: P } }, ...part.options }),
+        ];
+        await Promise.all(subs.map((s) => s.caughtUp));
+        await until(() => subs.every((s) => s.position !== undefined && comparePositions(s.position, bound.position) === 0), 30_000, 'both at the bound');
+        // Live events past the bound are not handed over either.
+        await store.append(`${p}c`, [event('Keyed', { systemId, equipmentId: mine[2] ?? mine[0] })]);
+        await readAllVisible(store, p, head, 5);
+        await new Promise((r) => setTimeout(r, 200));
+        await Promise.all(subs.map((s) => s.stop()));
+        expect(ids(whole.received)).toEqual(ids(before));
+        expect(ids(part.received)).toEqual(ids(before.slice(0, 1)));
+        expect(subs.map((s) => s.position)).toEqual([bound.position, bound.position]);
+        expect(whole.failure ?? part.failure).toBeUndefined();
+      });
+    });
+
     describe('metadata', () => {
       it('round-trips correlationId, causationId, actor, schemaVersion, occurredAt and extra keys', async () => {
         const p = prefix();

@@ -287,6 +287,20 @@ describe('eventstoredb adapter: partitions (issue #19)', () => {
     await sub.stop();
   });
 
+  it('8e. with `until`, a server without caughtUp (before 23.10) signals caught-up at the bound though newer matches exist', async () => {
+    const { server, store } = setup();
+    server.sendsCaughtUp = false;
+    const first = await store.append('p-1', [event(), event()]);
+    await store.append('p-2', [event(), event()]);
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll({ filter: { streamPrefixes: ['p-'] }, until: first.position, handler: async (b) => void received.push(...b) });
+    let resolved = false;
+    void sub.caughtUp.then(() => (resolved = true));
+    await until(() => resolved, 'caught-up at the bound', 1000).finally(() => sub.stop());
+    expect(received.map((e) => e.position)).toEqual([server.log[0]!.position, first.position].map((p) => ({ commit: Number(p.commit), prepare: Number(p.prepare) })));
+    expect(sub.position).toEqual(first.position);
+  });
+
   it('8d. a passed-over event behind an own event still in the handler is reported only after that event is handled', async () => {
     const { store } = setup();
     const [mine, theirs] = rigs(2);

@@ -21,6 +21,8 @@ import { fromPosition, matches, serverFilter, toPosition, toRecorded } from './e
  *   (another partition's, with their event time: a partition's clock while its own events are quiet). Only once no
  *   delivered event is still waiting, here or in the stream's buffer, and in turn with the handler (awaited); a
  *   burst of passed-over events gives one call.
+ * - `until` (inclusive): events past it are never handed over; the first one (or a server checkpoint past it) moves
+ *   the position to `until` itself, where the subscription idles.
  */
 export class EventStoreDbSubscription implements Subscription {
   readonly caughtUp: Promise<void>;
@@ -52,7 +54,9 @@ export class EventStoreDbSubscription implements Subscription {
     this.open();
     lastMatching().then(
       (target) => {
-        this.target = target;
+        // With a bound, caught-up is reaching the bound when the newest match lies past it.
+        const until = options.until;
+        this.target = until && target && comparePositions(target, until) > 0 ? until : target;
         this.schedule();
       },
       // Without it only the server's caughtUp can signal; a server old enough to lack both is not supported.
@@ -89,6 +93,13 @@ export class EventStoreDbSubscription implements Subscription {
       const e = resolved.event;
       if (!e) return;
       const position = toPosition(e.position);
+      const until = this.options.until;
+      if (until && comparePositions(position, until) > 0) {
+        // Past the bound: nothing more for the handler, and everything up to the bound has come through.
+        this.passOver(until);
+        this.schedule();
+        return;
+      }
       if (!matches(e, this.options.filter)) {
         this.passOver(position, e.created.toISOString());
         this.schedule();
@@ -132,7 +143,8 @@ export class EventStoreDbSubscription implements Subscription {
   }
 
   private onCheckpoint(position: Position): void {
-    this.passOver(position);
+    const until = this.options.until;
+    this.passOver(until && comparePositions(position, until) > 0 ? until : position);
     if (this.target !== null && (this.target === undefined || comparePositions(position, this.target) >= 0)) this.serverCaughtUp = true;
     this.schedule();
   }
