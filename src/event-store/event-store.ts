@@ -85,7 +85,8 @@ export interface SubscribeOptions {
   batchSize?: number;
   /**
    * Inclusive: read nothing past this position; the subscriber idles there (used by `projections repartition` to
-   * bring every partition to one position). The PostgreSQL adapter honours it; EventStoreDB does not (yet).
+   * bring every partition to one position). Both adapters honour it (EventStoreDB in the adapter, which drops what
+   * the server sends past it).
    */
   until?: Position;
   /** Called with each batch in global order; the subscription waits for it before reading on. */
