@@ -7,6 +7,7 @@ import type { Projection, ProjectionContext } from './projection.js';
 /** The promoted model version per equipment profile (ModelVersionPromoted on stream `models`). */
 export class ActiveModelVersionProjection implements Projection {
   readonly name = 'active_model_versions';
+  readonly eventTypes = [MODEL_VERSION_PROMOTED];
   readonly tables = ['active_model_versions'] as const;
   private readonly listeners = new Set<() => void>();
 

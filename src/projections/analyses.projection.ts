@@ -19,6 +19,7 @@ const TYPES = new Set([ANALYSIS_REQUESTED, ANALYSIS_STARTED, ANALYSIS_PROGRESSED
 /** Status of each analysis: requested -> running -> completed | failed. A finished analysis never goes back. */
 export class AnalysesProjection implements Projection {
   readonly name = 'analyses';
+  readonly eventTypes = [ANALYSIS_REQUESTED, ANALYSIS_STARTED, ANALYSIS_PROGRESSED, ANALYSIS_COMPLETED, ANALYSIS_FAILED];
   readonly tables = ['analyses'] as const;
 
   async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {

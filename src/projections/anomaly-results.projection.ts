@@ -18,6 +18,7 @@ import { rowInSlot } from './partitions/partition-key.sql.js';
 export class AnomalyResultsProjection implements Projection {
   readonly name = 'anomaly_results';
   readonly partitioned = true;
+  readonly eventTypes = [ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED];
   readonly tables = ['anomaly_results', 'anomaly_feedback'] as const;
 
   async apply({ trx, schema, slot }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {

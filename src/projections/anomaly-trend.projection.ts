@@ -19,6 +19,7 @@ export type SystemsChangedListener = (systemIds: ReadonlySet<string>) => void | 
 export class AnomalyTrendProjection implements Projection {
   readonly name = 'anomaly_trend';
   readonly partitioned = true;
+  readonly eventTypes = [ANOMALY_DETECTED, ANOMALY_FEEDBACK_RECORDED];
   readonly tables = ['anomaly_trend_windows', 'anomaly_trend_hourly'] as const;
   private readonly listeners = new Set<SystemsChangedListener>();
 

@@ -150,7 +150,7 @@ export class ProjectionRunner {
       after: status.checkpoint,
       batchSize: this.options.batchSize ?? 500,
       ...(this.options.until ? { until: this.options.until } : {}),
-      ...(state.slot ? { filter: { partition: state.slot } } : {}),
+      ...(state.slot || projection.eventTypes ? { filter: { ...(state.slot ? { partition: state.slot } : {}), ...(projection.eventTypes ? { eventTypes: projection.eventTypes } : {}) } } : {}),
       handler: async (events) => {
         await applyBatch(this.database.db, projection, events, 'public', name, { fence: state.fence, slot: state.slot });
         idle.saved();

@@ -23,6 +23,11 @@ export interface Projection {
    * ones, so `apply` must only touch rows of the events it is given, and commute with other partitions' writes.
    */
   readonly partitioned?: boolean;
+  /**
+   * The event types `apply` acts on. The live subscription then reads only those (the store filters), instead of
+   * decoding every event of the log to ignore most of them; undefined: every event.
+   */
+  readonly eventTypes?: readonly string[];
   /** Tables this projection owns (created by migrations; copied for rebuilds). */
   readonly tables: readonly (keyof Tables & string)[];
   /** Receives every event in global order (already upcast); ignores the types it does not handle. */

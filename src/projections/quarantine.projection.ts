@@ -5,6 +5,7 @@ import type { Projection, ProjectionContext } from './projection.js';
 
 export class QuarantineProjection implements Projection {
   readonly name = 'quarantined_rows';
+  readonly eventTypes = [READINGS_QUARANTINED];
   readonly tables = ['quarantined_rows'] as const;
 
   async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {

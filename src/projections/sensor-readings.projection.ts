@@ -24,6 +24,7 @@ const ROWS_PER_STATEMENT = 2000;
 export class SensorReadingsProjection implements Projection {
   readonly name = 'sensor_readings';
   readonly partitioned = true;
+  readonly eventTypes = [READINGS_INGESTED];
   readonly tables = ['sensor_readings'] as const;
 
   async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {

@@ -15,6 +15,7 @@ interface Agg {
 /** Every system and equipment that sent readings, with first/last reading time: GET /api/v1/systems without scanning readings. */
 export class SystemEquipmentProjection implements Projection {
   readonly name = 'system_equipment';
+  readonly eventTypes = [READINGS_INGESTED];
   readonly tables = ['system_equipment'] as const;
 
   async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {
