@@ -301,16 +301,7 @@ export class InferenceSaga {
         this.logDeadline = Math.min(this.logDeadline, nextLogDeadline(state, this.policy));
       }
       // The log clock (created_at of each event, in log order) also flushes equipment that went quiet.
-      if (createdAt >= this.logDeadline) {
-        for (const state of this.equipment.values()) {
-          const flushed = flushDue(state, createdAt, this.policy);
-          if (flushed.length) {
-            outcomes.push(...flushed);
-            dirty.add(state);
-          }
-        }
-        this.recomputeLogDeadline();
-      }
+      if (createdAt >= this.logDeadline) this.flushQuiet(createdAt, outcomes, dirty);
     }
 
     decisions.push(...(await this.decideAll(outcomes)));
@@ -344,14 +335,7 @@ export class InferenceSaga {
     if (at >= this.logDeadline) {
       const dirty = new Set<EquipmentWindows>();
       const outcomes: WindowOutcome[] = [];
-      for (const state of this.equipment.values()) {
-        const flushed = flushDue(state, at, this.policy);
-        if (flushed.length) {
-          outcomes.push(...flushed);
-          dirty.add(state);
-        }
-      }
-      this.recomputeLogDeadline();
+      this.flushQuiet(at, outcomes, dirty);
       await this.conclude(await this.decideAll(outcomes), dirty, position);
       return;
     }
@@ -471,6 +455,18 @@ export class InferenceSaga {
       this.equipment.set(k, state);
     }
     return state;
+  }
+
+  /** Windows of any equipment due by log time `at`. */
+  private flushQuiet(at: number, outcomes: WindowOutcome[], dirty: Set<EquipmentWindows>): void {
+    for (const state of this.equipment.values()) {
+      const flushed = flushDue(state, at, this.policy);
+      if (flushed.length) {
+        outcomes.push(...flushed);
+        dirty.add(state);
+      }
+    }
+    this.recomputeLogDeadline();
   }
 
   private recomputeLogDeadline(): void {

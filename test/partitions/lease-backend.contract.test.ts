@@ -11,6 +11,13 @@ import { POSTGRES_ADMIN_URL } from '../support/test-databases.js';
 import { NATS_URL } from '../jobs/nats-url.js';
 import { leaseBackendContract } from './lease-backend.contract.js';
 
+/** Deletes a test's own KV bucket (nothing else on the server is touched). */
+async function destroyBucket(bucket: string): Promise<void> {
+  const nc = await connect({ servers: NATS_URL });
+  await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
+  await nc.close();
+}
+
 /** The lease contract, once per backend (as kysely runs one suite over its dialects). */
 
 // NATS KV on the real server: a bucket per test, deleted afterwards. A short TTL keeps the dead-worker case quick.
@@ -88,9 +95,7 @@ describe('nats-kv: a killed process', () => {
       // A no-op once abandoned; otherwise (a failure before) its open connection would keep jest from exiting.
       await a.close();
       await b.close();
-      const nc = await connect({ servers: NATS_URL });
-      await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
-      await nc.close();
+      await destroyBucket(bucket);
     }
   }, 60_000);
 
@@ -114,9 +119,7 @@ describe('nats-kv: a killed process', () => {
     } finally {
       await a.close();
       await b.close();
-      const nc = await connect({ servers: NATS_URL });
-      await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
-      await nc.close();
+      await destroyBucket(bucket);
     }
   });
 
@@ -129,9 +132,7 @@ describe('nats-kv: a killed process', () => {
       await expect(other.start(() => undefined)).rejects.toThrow(/TTL of 2000 ms/);
     } finally {
       await a.close();
-      const nc = await connect({ servers: NATS_URL });
-      await (await new Kvm(nc).open(bucket)).destroy().catch(() => undefined);
-      await nc.close();
+      await destroyBucket(bucket);
     }
   });
 });
