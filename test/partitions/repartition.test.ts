@@ -6,6 +6,7 @@ import { openRuntime } from '../../src/cli/cli-runtime.js';
 import { loadDetector } from '../../src/inference/inference-saga.module.js';
 import { allProjections } from '../../src/projections/projections.module.js';
 import { repartition } from '../../src/projections/partitions/repartition.js';
+import { rebuildProjection, verifyProjection } from '../../src/read-side/operations/projection-operations.js';
 import { createTestStorage, inject, startTestApp, type TestStorage } from '../support/test-app.js';
 import { BACKENDS } from '../support/test-databases.js';
 import { collect, confirmFirstAnomaly, drain, ingestCycles, ORDER, type Outcome } from './pipeline-outcome.js';
@@ -63,27 +64,46 @@ describe.each(BACKENDS)('projections repartition on %s', (backend) => {
       }
       await app.close();
       // The API alone (no worker) goes on ingesting: the partitions fall behind the head.
-      app = await startTestApp({ ...storage.env, MODELS_DIR: 'models', ROLE: 'api' });
+      // Backpressure off: with no worker running it would close ingest, which is this phase's point.
+      app = await startTestApp({ ...storage.env, MODELS_DIR: 'models', ROLE: 'api', INGEST_MAX_LAG_SECONDS: '0' });
       await ingestCycles(app, HALF, ORDER.length);
       await app.close();
       app = undefined;
 
+      // A worker that runs only a whole projection holds none of the moved leases: it keeps running during the
+      // command, then sees P change under it and stops (PGlite: one process per data directory, so not there).
+      const bystander = backend === 'pglite' ? undefined : await startTestApp({ ...storage.env, MODELS_DIR: 'models', ROLE: 'worker', WORKER_CONSUMERS: 'quarantine' });
       const moved = await repartitionTo(storage.env, 4);
       expect(moved).toMatchObject({ from: 1, to: 4 });
       expect(moved.moved).toHaveLength(4 * 4);
+      if (bystander) {
+        let partitions: { status: string; message?: string } | undefined;
+        for (let i = 0; i < 100 && partitions?.status !== 'down'; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const res = await inject(bystander, { method: 'GET', url: '/health/ready' });
+          partitions = (res.json().details ?? res.json().checks)?.partitions;
+        }
+        expect(partitions).toMatchObject({ status: 'down', message: expect.stringMatching(/partition count changed.*restart/) });
+        await bystander.close();
+      }
 
       // Every partition of every partitioned consumer stands where the command left it: one position, the head it saw.
       const runtime = await openRuntime({ LOG_LEVEL: 'silent', ...storage.env });
       const { rows } = await sql<{ name: string; commit_position: string; prepare_position: string }>`
         select name, commit_position, prepare_position from projection_checkpoints where name like '%#%' order by name`.execute(runtime.database.db);
+      // Rebuild and verify replay to one position: with P = 4 they refuse a partitioned projection, naming the way out.
+      const sensorReadings = allProjections().find((p) => p.name === 'sensor_readings')!;
+      await expect(rebuildProjection(runtime, sensorReadings)).rejects.toThrow(/runs as 4 partitions.*repartition --partitions 1/);
+      await expect(verifyProjection(runtime, sensorReadings)).rejects.toThrow(/runs as 4 partitions/);
       await runtime.close();
       expect(rows.map((r) => r.name)).toEqual(moved.moved.slice().sort());
       expect(new Set(rows.map((r) => `${r.commit_position}/${r.prepare_position}`))).toEqual(new Set([`${moved.position!.commit}/${moved.position!.prepare}`]));
 
       app = await startTestApp({ ...storage.env, MODELS_DIR: 'models' });
       await drain(app);
-      const health = await inject(app, { method: 'GET', url: '/health/ready' });
-      expect(health.json().details.partitions).toMatchObject({ status: 'up', partitions: 4, held: 4 * 4 + 4 });
+      const health = (await inject(app, { method: 'GET', url: '/health/ready' })).json();
+      // The partitions check alone: readiness as a whole also waits for a busy shared server's old transactions.
+      expect((health.details ?? health.checks).partitions).toMatchObject({ status: 'up', partitions: 4, held: 4 * 4 + 4 });
       await confirmFirstAnomaly(app);
       await drain(app);
       const got = await collect(app);

@@ -48,7 +48,7 @@ export interface RepartitionResult {
 export async function repartition(o: RepartitionOptions): Promise<RepartitionResult> {
   const started = Date.now();
   if (o.store.adapter === 'eventstoredb') {
-    throw new Error('repartition needs the PostgreSQL event store (it bounds each partition at one position); on EventStoreDB, stop ingest, let the workers reach the head, then run it');
+    throw new Error('repartition is implemented and tested on the PostgreSQL event store only (there is no EventStoreDB server to test it against here)');
   }
   const db = o.database.db;
   const from = await readPartitionCount(db);
