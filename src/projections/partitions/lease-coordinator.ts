@@ -41,6 +41,7 @@ export class LeaseCoordinator {
   private ticking: Promise<void> | undefined;
   private stopped = true;
   private lastWorkers = 1;
+  private joined = false;
   rebalances = 0;
   /** Why this worker holds nothing and claims nothing (P changed under it), until restarted. */
   halted: string | undefined;
@@ -59,10 +60,10 @@ export class LeaseCoordinator {
   /** Joins and makes the first claim before returning (a single process holds everything once this resolves). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.backend.start((names, reason) => void this.lost(names, reason));
-    await this.tick();
+    // Rounds go on even if this first one fails (the lease backend is not reachable yet): each joins until one has.
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs ?? 1_000);
     this.timer.unref();
+    await this.tick();
   }
 
   /** Stops every unit (each commits the batch in hand), then releases the leases. */
@@ -73,7 +74,8 @@ export class LeaseCoordinator {
     await Promise.all([...this.running.values()].map((u) => u.stop()));
     this.running.clear();
     this.publish();
-    await this.backend.close();
+    if (this.joined) await this.backend.close();
+    this.joined = false;
   }
 
   /** Units this worker runs now. */
@@ -96,6 +98,10 @@ export class LeaseCoordinator {
 
   private async round(): Promise<void> {
     if (this.halted) return;
+    if (!this.joined) {
+      await this.backend.start((names, reason) => void this.lost(names, reason));
+      this.joined = true;
+    }
     if (await this.options.stale?.()) {
       this.halted = 'the partition count changed (projections repartition): restart this worker';
       this.log('error', this.halted, { worker: this.backend.workerId });
@@ -116,28 +122,42 @@ export class LeaseCoordinator {
       this.publish();
       return;
     }
-    let claimed = 0;
+    // Claim first, then start the claimed units together: a started unit begins catching up at once, and on a long
+    // log the next unit's start would otherwise queue behind its reads (the first round runs before /health/live).
+    const claims: { unit: WorkUnit; fence: Fence }[] = [];
     for (const unit of shuffled(this.units)) {
-      if (this.running.size >= share || this.stopped) break;
+      if (this.running.size + claims.length >= share || this.stopped) break;
       if (this.running.has(unit.name)) continue;
       if (!(await this.backend.tryAcquire(unit.name))) continue;
       try {
-        const fence = await takeFence(this.db, unit.name, this.backend.workerId);
-        this.running.set(unit.name, unit);
-        await unit.start(fence, () => void this.lost([unit.name], 'fenced: a write found a newer epoch'));
-        claimed++;
+        claims.push({ unit, fence: await takeFence(this.db, unit.name, this.backend.workerId) });
       } catch (error) {
-        this.running.delete(unit.name);
-        await this.backend.release(unit.name).catch(() => undefined);
+        // The database did not answer: give back every lease of this round, none of them started.
+        for (const name of [unit.name, ...claims.map((c) => c.unit.name)]) await this.backend.release(name).catch(() => undefined);
         throw error;
       }
     }
+    const started = await Promise.allSettled(
+      claims.map(async ({ unit, fence }) => {
+        this.running.set(unit.name, unit);
+        try {
+          await unit.start(fence, () => void this.lost([unit.name], 'fenced: a write found a newer epoch'));
+        } catch (error) {
+          this.running.delete(unit.name);
+          await this.backend.release(unit.name).catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
+    const claimed = started.filter((r) => r.status === 'fulfilled').length;
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (claimed > 0) {
       this.rebalances++;
       metrics.leaseRebalances.inc({ reason: 'claim' });
       this.log('info', 'leases claimed', { worker: this.backend.workerId, claimed, held: this.running.size, workers, share });
     }
     this.publish();
+    if (failed) throw failed.reason;
   }
 
   private async giveUp(unit: WorkUnit, reason: string): Promise<void> {
