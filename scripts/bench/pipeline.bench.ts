@@ -115,6 +115,8 @@ async function runPipeline(url: string) {
     do {
       const q = new URLSearchParams({ limit: '1000', from: new Date(oldestOpen).toISOString(), ...(cursor ? { cursor } : {}) });
       const res = await fetch(`${base}/api/v1/systems/${SYSTEM}/anomalies?${q}`);
+      // 404 until the systems projection has seen the first ingest: nothing to see yet.
+      if (res.status === 404) return (await res.arrayBuffer(), found);
       const page = (await res.json()) as { items: { event_id: string; equipment_id: string; window_start: string }[]; next_cursor: string | null };
       const now = Date.now();
       for (const item of page.items) {
