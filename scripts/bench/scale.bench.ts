@@ -9,15 +9,15 @@
  * 3. Catch-up: 1 and 2 worker processes (`node dist/src/main.js`, ROLE=worker, PARTITIONS=BENCH_PARTITIONS (16))
  *    on a copy, until every checkpoint (saga included) is at the log's head; samples / seconds. BENCH_ROUNDS (2)
  *    rounds in alternating order, medians. Then each partitioned consumer alone (WORKER_CONSUMERS, 1 worker) for
- *    the capacity model; anomaly_results and anomaly_trend run on a log that already holds the saga's anomalies
- *    (the copy the saga-alone run left).
+ *    the capacity model (the singleton projections together); the projections run on a log that already holds the
+ *    saga's anomalies (the copy the saga-alone run left), as in steady state.
  * 4. End to end: HTTP ingest (4 clients, as fast as answered unless BENCH_E2E_RATE is set; the service's own
  *    backpressure answers 503 + Retry-After, which the clients honour) for BENCH_E2E_SECONDS (60) after a
  *    warm-up, against ROLE=all (one process) and against ROLE=api + 2 ROLE=worker; then until all caught up.
  * Every process's CPU seconds and the PostgreSQL backends' CPU seconds are read from /proc: samples per CPU second
  * do not depend on what else the shared machine runs. Prints a table and writes bench/results/scale-<date>.json.
  * Other knobs: BENCH_WORKERS (1,2), BENCH_CONSUMERS, BENCH_PARTS (catchup,consumers,e2e), PROJECTION_BATCH_SIZE,
- * BENCH_SERVICE_NODE_OPTIONS (passed to the service processes, e.g. --cpu-prof).
+ * BENCH_SERVICE_NODE_ARGS (node options of the service processes, e.g. --cpu-prof).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,7 +64,12 @@ const root = projectRoot();
 /** Whether this build has the partitioned workers (PARTITIONS, WORKER_CONSUMERS); before that only one worker is meaningful. */
 const PARTITIONED_WORKERS = 'WORKER_CONSUMERS' in configSchema.def.innerType.shape;
 const WORKER_COUNTS = env('BENCH_WORKERS', PARTITIONED_WORKERS ? '1,2' : '1').split(',').map(Number);
-const CONSUMERS = env('BENCH_CONSUMERS', PARTITIONED.join(',')).split(',');
+/** The singleton projections: one lease each, so each reads the whole log in one process however many workers run. */
+const SINGLETONS = allProjections()
+  .map((p) => p.name)
+  .filter((n) => !PARTITIONED.includes(n));
+/** Consumers measured alone (comma list; `a+b` runs a and b together in one worker). */
+const CONSUMERS = env('BENCH_CONSUMERS', [...PARTITIONED, SINGLETONS.join('+')].join(',')).split(',');
 
 const created: ScratchDatabase[] = [];
 const running = new Set<ServiceProcess>();
@@ -89,14 +94,13 @@ function serviceEnv(url: string, extra: Record<string, string>): Record<string, 
     PARTITIONS: String(PARTITIONS),
     RATE_LIMIT_INGEST_PER_MINUTE: '1000000',
     ...(process.env.PROJECTION_BATCH_SIZE ? { PROJECTION_BATCH_SIZE: process.env.PROJECTION_BATCH_SIZE } : {}),
-    // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where a worker spends its time.
-    ...(process.env.BENCH_SERVICE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS } : {}),
     ...extra,
   };
 }
 
 async function start(name: string, url: string, extra: Record<string, string>): Promise<ServiceProcess> {
-  const p = await startService(name, serviceEnv(url, extra));
+  // BENCH_SERVICE_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: where a service process spends its time.
+  const p = await startService(name, serviceEnv(url, extra), process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean));
   running.add(p);
   return p;
 }
@@ -435,16 +439,18 @@ async function main(): Promise<void> {
       for (const n of order) catchUps.push((await catchUp(template, n, round, occupied)).run);
     }
     if (PARTS.has('consumers') && PARTITIONED_WORKERS) {
-      for (const consumer of CONSUMERS) {
-        const needsAnomalies = consumer === 'anomaly_results' || consumer === 'anomaly_trend';
+      for (const group of CONSUMERS) {
+        const consumer = group.split('+');
+        // Every projection reads the log as the service has it in steady state: readings and the saga's anomalies.
+        const needsAnomalies = !consumer.includes(INFERENCE_SAGA);
         if (needsAnomalies && !withAnomalies) {
           // The saga alone leaves the log with its anomalies: the input of the anomaly projections.
           const { run, db } = await catchUp(template, 1, round, occupied, { consumers: [INFERENCE_SAGA], keep: true });
           if (!CONSUMERS.includes(INFERENCE_SAGA)) perConsumer.push(run);
           withAnomalies = db;
         }
-        const keep = consumer === INFERENCE_SAGA && !withAnomalies;
-        const { run, db } = await catchUp(needsAnomalies ? withAnomalies! : template, 1, round, occupied, { consumers: [consumer], keep });
+        const keep = group === INFERENCE_SAGA && !withAnomalies;
+        const { run, db } = await catchUp(needsAnomalies ? withAnomalies! : template, 1, round, occupied, { consumers: consumer, keep });
         if (keep) withAnomalies = db;
         perConsumer.push(run);
       }

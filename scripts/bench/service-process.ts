@@ -51,10 +51,10 @@ export function procCpuSeconds(pid: number): number | undefined {
   }
 }
 
-export async function startService(name: string, env: Record<string, string>, timeoutMs = 120_000): Promise<ServiceProcess> {
+export async function startService(name: string, env: Record<string, string>, nodeArgs: readonly string[] = [], timeoutMs = 120_000): Promise<ServiceProcess> {
   const port = await freePort();
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [join(projectRoot(), 'dist', 'src', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(projectRoot(), 'dist', 'src', 'main.js')], {
     cwd: projectRoot(),
     env: { PATH: process.env.PATH, ENV_FILE: '/nonexistent/.env', HOST: '127.0.0.1', AUTH: 'off', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
