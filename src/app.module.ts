@@ -13,6 +13,7 @@ import { HttpPlatformModule } from './http/http-platform.module.js';
 import { ProblemFilter } from './http/problem.filter.js';
 import { InferenceSagaModule } from './inference/inference-saga.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { WorkersModule } from './infrastructure/workers.module.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { DetectModule } from './queries/detect/detect.module.js';
 import { GetQuarantineHandler } from './queries/quarantine/get-quarantine.handler.js';
@@ -37,6 +38,7 @@ export class AppModule {
         DetectModule,
         // the loaded model's sensor ranges, which ingest enforces as detect does
         InferenceSagaModule,
+        WorkersModule,
         ConsoleModule,
       ],
       controllers: [IngestController, ReadingsController, QuarantineController, HealthController],

@@ -52,6 +52,18 @@ export const configSchema = z
      */
     INGEST_MAX_LAG_SECONDS: int(0, 86_400).default(20),
     PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
+    /**
+     * P: partitions of the saga and the heavy projections (issue #19). Seeds a new database's setting; afterwards the
+     * stored one (table projection_partitioning) wins, and `projections repartition` changes it.
+     */
+    PARTITIONS: int(1, 1024).optional(),
+    /** Consumers a worker runs (comma list, e.g. `inference-saga,sensor_readings`); default every one. */
+    WORKER_CONSUMERS: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)),
+    /** Lease round: heartbeat, fair-share claims and releases. A free lease is taken within about one round. */
+    LEASE_INTERVAL_MS: int(100, 60_000).default(1_000),
     SAGA_FLUSH_TIMEOUT_MS: int(1_000, 86_400_000).default(120_000),
     /** Analysis work queue (NATS JetStream stream name, or the in-process queue's name) and its delivery policy. */
     ANALYSIS_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('ANALYSIS_JOBS'),

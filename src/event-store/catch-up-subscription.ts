@@ -1,4 +1,4 @@
-import type { EventFilter, Position, RecordedEvent, SubscribeOptions, Subscription } from './event-store.js';
+import { comparePositions, type EventFilter, type Position, type RecordedEvent, type SubscribeOptions, type Subscription } from './event-store.js';
 import { DEFAULT_RESUBSCRIBE, resubscribeDelay, type ResubscribeOptions } from './resubscribe.js';
 
 /** Marks an error thrown by the subscriber's handler: never retried. */
@@ -7,7 +7,11 @@ class HandlerFailure {
 }
 
 export interface CatchUpSource {
-  readAll(options: { after?: Position; limit: number; filter?: EventFilter }): Promise<RecordedEvent[]>;
+  /**
+   * A page after `after`; `head`, where given, is the newest readable event as of the same read: a short page
+   * means nothing else matching the filter lies before it.
+   */
+  readPage(options: { after?: Position; limit: number; filter?: EventFilter }): Promise<{ events: RecordedEvent[]; head?: { position: Position; createdAt: string } }>;
   /** Registers a wake-up (e.g. LISTEN/NOTIFY); resolves to an unsubscribe function. */
   onAppended(wake: () => void): Promise<() => Promise<void>>;
   /**
@@ -106,7 +110,7 @@ export class CatchUpSubscription implements Subscription {
       takePending();
       // Checked before the read: if everything before the mark was visible then, this read sees it too.
       const complete = this.isCaughtUp || mark === undefined || (await this.source.seesAllBefore!(mark));
-      const events = await this.source.readAll({ after: this.current, limit: batchSize, filter: this.options.filter });
+      const { events, head } = await this.source.readPage({ after: this.current, limit: batchSize, filter: this.options.filter });
       readSucceeded();
       if (events.length > 0) {
         try {
@@ -119,6 +123,15 @@ export class CatchUpSubscription implements Subscription {
         // chain of promises, which would otherwise hold HTTP requests (/health/live) for a whole backlog.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (events.length === batchSize) continue;
+      }
+      // A filtered subscriber (one partition) passes over other partitions' events: it is at the head too.
+      if (head && (!this.current || comparePositions(head.position, this.current) > 0)) {
+        try {
+          await this.options.onCheckpoint?.(head.position, head.createdAt);
+        } catch (error) {
+          throw new HandlerFailure(error);
+        }
+        this.current = head.position;
       }
       if (!this.isCaughtUp && complete) {
         this.isCaughtUp = true;

@@ -1,3 +1,5 @@
+import type { PartitionSlot } from '../events/partition-key.js';
+
 /**
  * The event store port. Adapters: `postgres` (PostgreSQL and PGlite) and `eventstoredb`.
  * Every adapter passes the same contract suite (test/event-store/event-store.contract.ts).
@@ -61,6 +63,11 @@ export interface ReadStreamOptions {
 export interface EventFilter {
   streamPrefixes?: readonly string[];
   eventTypes?: readonly string[];
+  /**
+   * One partition of P (issue #19): only events whose partition key (src/events/partition-key.ts) falls in it,
+   * plus every event without a key. The PostgreSQL adapter filters on the stored `partition_key` column.
+   */
+  partition?: PartitionSlot;
 }
 
 export interface ReadAllOptions {
@@ -82,9 +89,11 @@ export interface SubscribeOptions {
   onCaughtUp?: () => void;
   /**
    * Optional: a position up to which the store has checked every event and found nothing else matching the
-   * filter (EventStoreDB's server-side checkpointReached). Never ahead of an event not yet handled.
+   * filter (EventStoreDB's server-side checkpointReached; the PostgreSQL adapter's filtered read that reached the
+   * head). Never ahead of an event not yet handled. `createdAt` is that position's event time where the store
+   * knows it (a partition's log clock when its own events are quiet). The subscription resumes after it.
    */
-  onCheckpoint?: (position: Position) => void;
+  onCheckpoint?: (position: Position, createdAt?: string) => void | Promise<void>;
   /** Called when the subscription stops because the handler or the store failed. */
   onError?: (error: unknown) => void;
 }

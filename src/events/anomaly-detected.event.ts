@@ -78,6 +78,8 @@ export const verdictSchema = z.enum(['confirmed', 'false_positive']).meta({ id: 
 export const anomalyFeedbackRecordedV1 = z.object({
   anomalyId: z.uuid(),
   systemId: z.string(),
+  /** The anomaly's equipment: routes the verdict to the anomaly's partition (issue #19); absent in older events. */
+  equipmentId: z.string().optional(),
   verdict: verdictSchema,
   actor: z.string(),
   note: z.string().max(2000).optional(),

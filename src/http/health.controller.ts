@@ -11,6 +11,8 @@ import type { EventStore } from '../event-store/event-store.js';
 import { InferenceSagaService, type DetectorHolder } from '../inference/inference-saga.module.js';
 import { ANOMALY_DETECTOR } from '../inference/window-scorer.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
+import { Workers } from '../infrastructure/workers.module.js';
+import { readAllCheckpoints } from '../projections/checkpoints.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import type { AuthenticatedRequest } from './auth/authenticate.hook.js';
 import { Public } from './auth/require-scope.decorator.js';
@@ -149,9 +151,16 @@ export class HealthController implements OnApplicationShutdown {
         } catch (error) {
           return check.down({ message: `lag unknown: ${(error as Error).message}` });
         }
-        const statuses: { name: string; checkpoint?: { prepare: number }; caughtUp: boolean; error?: string }[] = await this.projections.status();
-        const saga = this.optional<InferenceSagaService>(InferenceSagaService)?.saga;
-        if (saga && this.config.ROLE !== 'api') statuses.push(saga.status(head));
+        let statuses: { name: string; checkpoint?: { prepare: number }; caughtUp: boolean; error?: string }[];
+        if (this.config.ROLE === 'api') {
+          // Runs none: the workers' stored checkpoints, reported, never making the API unready.
+          statuses = (await readAllCheckpoints(this.database.db)).map(({ name, position }) => ({ name, checkpoint: position, caughtUp: true }));
+        } else {
+          // The units this process holds (every one with ROLE=all).
+          statuses = await this.projections.status();
+          const saga = this.optional<InferenceSagaService>(InferenceSagaService)?.saga;
+          if (saga) statuses.push(...saga.status(head));
+        }
         const max = this.config.READY_MAX_LAG_EVENTS;
         const details = Object.fromEntries(
           statuses.map((s) => {
@@ -160,8 +169,25 @@ export class HealthController implements OnApplicationShutdown {
           }),
         );
         const bad = Object.values(details).some((d) => d.error || !d.caught_up || d.lag_events > max);
-        // The API role runs no projections: their lag is reported but does not make the API unready.
         return bad && this.config.ROLE !== 'api' ? check.down({ max_lag_events: max, ...details }) : check.up({ max_lag_events: max, ...details });
+      },
+      async () => {
+        // Issue #19: what this worker holds of the deployment's P partitions, and how often that changed.
+        const check = this.indicator.check('partitions');
+        const workers = this.optional<Workers>(Workers);
+        const coordinator = workers?.coordinator;
+        if (!workers || !coordinator) return check.up({ partitions: workers?.partitions ?? 1, role: this.config.ROLE, held: 0 });
+        const held = coordinator.held();
+        return check.up({
+          partitions: workers.partitions,
+          role: this.config.ROLE,
+          worker: coordinator.workerId,
+          workers: coordinator.workers(),
+          units: workers.units.length,
+          held: held.length,
+          leases: held,
+          rebalances: coordinator.rebalances,
+        });
       },
     ]);
   }

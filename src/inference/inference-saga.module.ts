@@ -12,7 +12,9 @@ import type { Database } from '../database/database.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../infrastructure/tokens.js';
 import { beforeScrape } from '../observability/metrics.js';
-import { InferenceSaga } from './inference.saga.js';
+import { ProjectionsModule } from '../projections/projections.module.js';
+import { PARTITION_COUNT } from '../projections/partitions/tokens.js';
+import { PartitionedInferenceSaga } from './partitioned-inference-saga.js';
 import { ANOMALY_DETECTOR, type ScorerLoader, type WindowScorer } from './window-scorer.js';
 
 /** The loaded ensemble. Loading fails fast: a service with missing or tampered models does not start. */
@@ -48,7 +50,8 @@ export function versionLoader(config: AppConfig): ScorerLoader {
 @Injectable()
 export class InferenceSagaService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('InferenceSaga');
-  readonly saga: InferenceSaga | null;
+  /** Its partitions are work units: the workers module runs the ones this process holds (ROLE all | worker). */
+  readonly saga: PartitionedInferenceSaga | null;
   private unregister: (() => void) | undefined;
 
   constructor(
@@ -56,43 +59,49 @@ export class InferenceSagaService implements OnApplicationBootstrap, BeforeAppli
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(ANOMALY_DETECTOR) private readonly detector: DetectorHolder,
     @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(PARTITION_COUNT) partitions: number,
   ) {
     this.saga = detector.scorer
-      ? new InferenceSaga(database, store, detector.scorer, {
-          flushTimeoutMs: config.SAGA_FLUSH_TIMEOUT_MS,
-          batchSize: config.PROJECTION_BATCH_SIZE,
-          loadVersion: versionLoader(config),
-          log: (level, message, details) => this.logger[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'log'](details ?? {}, message),
-        })
+      ? new PartitionedInferenceSaga(
+          database,
+          store,
+          detector.scorer,
+          {
+            flushTimeoutMs: config.SAGA_FLUSH_TIMEOUT_MS,
+            batchSize: config.PROJECTION_BATCH_SIZE,
+            loadVersion: versionLoader(config),
+            log: (level, message, details) => this.logger[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'log'](details ?? {}, message),
+          },
+          partitions,
+        )
       : null;
   }
 
-  /** The saga is a worker: it runs where projections run (ROLE all | worker). */
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.saga) {
       this.logger.warn({ models_dir: this.config.MODELS_DIR, err: this.detector.error }, 'no model loaded: inference saga and analyses are off');
       return;
     }
     if (this.config.ROLE === 'api') return;
-    // projection_lag_events{projection="inference-saga"} is measured at scrape time, like the projections'.
+    // projection_lag_events{projection="inference-saga…"} is measured at scrape time, like the projections'.
     const saga = this.saga;
     this.unregister = beforeScrape(async () => void saga.status(await this.store.headPosition()));
-    await saga.start();
-    this.logger.log({ model_version: this.saga.modelVersion }, 'inference saga started');
   }
 
-  /** Finishes the batch in hand and commits its checkpoint before the pools close. */
+  /** The workers module has stopped the partitions (each committed its batch in hand) before this runs. */
   async beforeApplicationShutdown(): Promise<void> {
     this.unregister?.();
     await this.saga?.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.saga?.close();
     await this.detector.close();
   }
 }
 
 @Module({
+  imports: [ProjectionsModule],
   providers: [{ provide: ANOMALY_DETECTOR, inject: [CONFIG], useFactory: loadDetector }, InferenceSagaService],
   exports: [ANOMALY_DETECTOR, InferenceSagaService],
 })

@@ -16,7 +16,9 @@ import { READINGS_INGESTED, type ReadingsIngestedData } from '../events/readings
 import { streams } from '../events/streams.js';
 import { runWithCorrelation } from '../observability/correlation.js';
 import { metrics } from '../observability/metrics.js';
-import { readCheckpoint } from '../projections/projection-runner.js';
+import { inSlot, partitionKey, type PartitionSlot } from '../events/partition-key.js';
+import { readCheckpoint, storeCheckpoint, IDLE_CHECKPOINT_MS } from '../projections/projection-runner.js';
+import { checkFence, LeaseLostError, type Fence } from '../projections/partitions/lease-fence.js';
 import { anomalyDetectedEvent, appendAnomaly, appendOnce, baselineEstablishedEvent } from './window-anomaly-event.js';
 import {
   addChunk,
@@ -43,6 +45,12 @@ export interface InferenceSagaOptions {
   /** Loads a promoted version; without it ModelVersionPromoted events are logged and ignored. */
   loadVersion?: ScorerLoader;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+  /** One partition of the log (issue #19): its own checkpoint, state rows and model row under `name`. */
+  slot?: PartitionSlot;
+  /** Checkpoint name; default 'inference-saga' (the whole log). */
+  name?: string;
+  /** Scorers of promoted versions belong to whoever passed `loadVersion` (shared by partitions): not closed on stop. */
+  keepLoaded?: boolean;
 }
 
 export interface InferenceSagaStatus {
@@ -77,6 +85,10 @@ export class InferenceSaga {
   private versionChanged = false;
   /** BaselineEstablished events of the batch in hand (appended before the commit, like the decisions) */
   private baselines: NewEvent[] = [];
+  readonly name: string;
+  private fence: Fence | undefined;
+  private fenced: (() => void) | undefined;
+  private savedAt = 0;
 
   constructor(
     private readonly database: Database,
@@ -85,6 +97,7 @@ export class InferenceSaga {
     private readonly options: InferenceSagaOptions,
   ) {
     const scorer = initial;
+    this.name = options.name ?? INFERENCE_SAGA;
     this.scorer = initial;
     this.loaded.set(initial.version, initial);
     this.policy = {
@@ -99,8 +112,11 @@ export class InferenceSaga {
     return this.scorer.version;
   }
 
-  async start(): Promise<void> {
+  /** From the stored checkpoint; with a fence (a lease), every commit checks it and `fenced` hears of a refusal. */
+  async start(fence?: Fence, fenced?: () => void): Promise<void> {
     this.stopped = false;
+    this.fence = fence;
+    this.fenced = fenced;
     await this.subscribe();
   }
 
@@ -110,7 +126,7 @@ export class InferenceSaga {
     await this.subscription?.stop();
     this.subscription = undefined;
     // Versions loaded for promotions are ours to close; the initial one belongs to whoever passed it in.
-    for (const scorer of this.loaded.values()) if (scorer !== this.initial) await scorer.close?.();
+    if (!this.options.keepLoaded) for (const scorer of this.loaded.values()) if (scorer !== this.initial) await scorer.close?.();
     this.loaded.clear();
     this.loaded.set(this.initial.version, this.initial);
     this.scorer = this.initial;
@@ -118,11 +134,11 @@ export class InferenceSaga {
 
   status(head?: Position): InferenceSagaStatus {
     if (head) {
-      metrics.projectionLagEvents.set({ projection: INFERENCE_SAGA }, Math.max(0, head.prepare - (this.checkpoint?.prepare ?? 0)));
+      metrics.projectionLagEvents.set({ projection: this.name }, Math.max(0, head.prepare - (this.checkpoint?.prepare ?? 0)));
     }
     let openWindows = 0;
     for (const e of this.equipment.values()) openWindows += e.open.size;
-    return { name: INFERENCE_SAGA, checkpoint: this.checkpoint, caughtUp: this.caughtUp, openWindows, error: this.error };
+    return { name: this.name, checkpoint: this.checkpoint, caughtUp: this.caughtUp, openWindows, error: this.error };
   }
 
   /** Resolves once the saga has processed the log up to `position` (tests, benchmarks). */
@@ -140,12 +156,20 @@ export class InferenceSaga {
     this.subscription = this.store.subscribeToAll({
       after: this.checkpoint,
       batchSize: this.options.batchSize ?? 500,
+      ...(this.options.slot ? { filter: { partition: this.options.slot } } : {}),
       handler: (events) => this.handle(events),
+      onCheckpoint: (position, createdAt) => this.passOver(position, createdAt),
       onCaughtUp: () => {
         this.caughtUp = true;
-        metrics.projectionLagSeconds.set({ projection: INFERENCE_SAGA }, 0);
+        metrics.projectionLagSeconds.set({ projection: this.name }, 0);
       },
       onError: (error) => {
+        if (error instanceof LeaseLostError) {
+          // Another worker runs this partition now: stop, never resubscribe.
+          this.stopped = true;
+          this.fenced?.();
+          return;
+        }
         this.error = error instanceof Error ? error.message : String(error);
         this.log('error', 'inference saga stopped; restarting from its checkpoint', { err: this.error });
         // In-memory state may be ahead of the database now: resubscribe from the stored state.
@@ -169,10 +193,12 @@ export class InferenceSaga {
   /** Loads checkpoint and state as of the last commit. */
   private async load(): Promise<void> {
     const db = this.database.db;
-    this.checkpoint = await readCheckpoint(db, INFERENCE_SAGA);
+    this.checkpoint = await readCheckpoint(db, this.name);
     this.equipment.clear();
     this.baselines = [];
+    const mine = (row: { system_id: string; equipment_id: string }) => inSlot(partitionKey(row.system_id, row.equipment_id), this.options.slot);
     for (const row of await db.selectFrom('inference_equipment').selectAll().execute()) {
+      if (!mine(row)) continue;
       const state = emptyEquipment(row.system_id, row.equipment_id);
       state.lastClosedStart = row.last_closed_start ? new Date(row.last_closed_start).getTime() : null;
       state.watermark = row.watermark ? new Date(row.watermark).getTime() : null;
@@ -183,6 +209,7 @@ export class InferenceSaga {
       this.equipment.set(key(row.system_id, row.equipment_id), state);
     }
     for (const row of await db.selectFrom('inference_windows').selectAll().execute()) {
+      if (!mine(row)) continue;
       const state = this.stateOf(row.system_id, row.equipment_id);
       const seconds = new Map<number, Record<string, number>>();
       for (const [s, values] of Object.entries(row.samples as Record<string, Record<string, number>>)) seconds.set(Number(s), values);
@@ -197,7 +224,7 @@ export class InferenceSaga {
       });
     }
     this.recomputeLogDeadline();
-    const adopted = await db.selectFrom('inference_saga_model').select('model_version').where('name', '=', INFERENCE_SAGA).executeTakeFirst();
+    const adopted = await db.selectFrom('inference_saga_model').select('model_version').where('name', '=', this.name).executeTakeFirst();
     this.scorer = adopted ? await this.scorerFor(adopted.model_version) : this.initial;
     this.versionChanged = false;
   }
@@ -281,21 +308,54 @@ export class InferenceSaga {
     }
 
     decisions.push(...(await this.decideAll(outcomes)));
+    await this.conclude(decisions, dirty, raw[raw.length - 1]!.position);
+    metrics.projectionLagSeconds.set(
+      { projection: this.name },
+      Math.max(0, (Date.now() - Date.parse(raw[raw.length - 1]!.createdAt)) / 1000),
+    );
+  }
+
+  /** Appends the batch's decisions and baselines (idempotently), then commits state and checkpoint `last` at once. */
+  private async conclude(decisions: NewEvent<typeof ANOMALY_DETECTED, AnomalyDetectedData>[], dirty: Set<EquipmentWindows>, last: Position): Promise<void> {
     await this.record(decisions);
     // deterministic ids: a replayed batch finds them recorded ('already')
     for (const event of this.baselines.splice(0)) {
       const data = event.data as { systemId: string };
       await appendOnce(this.store, streams.baselines(data.systemId), event);
     }
-
-    const last = raw[raw.length - 1]!.position;
     await this.commit(dirty, last);
     this.versionChanged = false;
     this.checkpoint = last;
-    metrics.projectionLagSeconds.set(
-      { projection: INFERENCE_SAGA },
-      Math.max(0, (Date.now() - Date.parse(raw[raw.length - 1]!.createdAt)) / 1000),
-    );
+  }
+
+  /**
+   * A partition read past other partitions' events up to `position` (event time `createdAt`). That time is the log
+   * clock for this partition's quiet equipment: windows due by it are flushed as an empty batch would; otherwise the
+   * position is only stored (at most every IDLE_CHECKPOINT_MS), so lag and repartitioning see the partition at the head.
+   */
+  private async passOver(position: Position, createdAt: string | undefined): Promise<void> {
+    const at = createdAt ? Date.parse(createdAt) : -Infinity;
+    if (at >= this.logDeadline) {
+      const dirty = new Set<EquipmentWindows>();
+      const outcomes: WindowOutcome[] = [];
+      for (const state of this.equipment.values()) {
+        const flushed = flushDue(state, at, this.policy);
+        if (flushed.length) {
+          outcomes.push(...flushed);
+          dirty.add(state);
+        }
+      }
+      this.recomputeLogDeadline();
+      await this.conclude(await this.decideAll(outcomes), dirty, position);
+      return;
+    }
+    this.checkpoint = position;
+    if (Date.now() - this.savedAt < IDLE_CHECKPOINT_MS) return;
+    this.savedAt = Date.now();
+    await this.database.db.transaction().execute(async (trx) => {
+      await checkFence(trx, this.fence);
+      await storeCheckpoint(trx, this.name, position);
+    });
   }
 
   /** Scores a finished window and records an anomaly; dropped windows are only counted. */
@@ -357,6 +417,8 @@ export class InferenceSaga {
   /** Open windows, per-equipment state and the checkpoint, atomically. */
   private async commit(dirty: Set<EquipmentWindows>, last: Position): Promise<void> {
     await this.database.db.transaction().execute(async (trx) => {
+      // First: a saga that lost its lease commits nothing (its appends were idempotent; the new holder redoes them).
+      await checkFence(trx, this.fence);
       if (dirty.size > 0) {
         const states = [...dirty];
         const keys = JSON.stringify(states.map((s) => ({ system_id: s.systemId, equipment_id: s.equipmentId })));
@@ -392,15 +454,12 @@ export class InferenceSaga {
       }
       if (this.versionChanged) {
         await sql`
-          insert into inference_saga_model (name, model_version) values (${INFERENCE_SAGA}, ${this.scorer.version})
+          insert into inference_saga_model (name, model_version) values (${this.name}, ${this.scorer.version})
           on conflict (name) do update set model_version = excluded.model_version`.execute(trx);
       }
-      await sql`
-        insert into projection_checkpoints (name, commit_position, prepare_position, updated_at)
-        values (${INFERENCE_SAGA}, ${last.commit}, ${last.prepare}, now())
-        on conflict (name) do update set commit_position = excluded.commit_position,
-          prepare_position = excluded.prepare_position, updated_at = excluded.updated_at`.execute(trx);
+      await storeCheckpoint(trx, this.name, last);
     });
+    this.savedAt = Date.now();
   }
 
   private stateOf(systemId: string, equipmentId: string): EquipmentWindows {

@@ -98,6 +98,18 @@ export const metrics = {
     labelNames: ['projection'] as const,
     registers: [registry],
   }),
+  partitionsHeld: new Gauge({
+    name: 'partitions_held',
+    help: 'Leases (partitions of the saga and projections, or whole singleton projections) this process runs, per consumer',
+    labelNames: ['consumer'] as const,
+    registers: [registry],
+  }),
+  leaseRebalances: new Counter({
+    name: 'lease_rebalances_total',
+    help: 'Lease rounds that changed what this process runs: claim (took free leases), release (gave up a surplus to a new worker), lost (the lease backend or a fence took them away)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
   backpressureLagSeconds: new Gauge({
     name: 'ingest_backpressure_lag_seconds',
     help: 'Age of the oldest event the slowest projection or the saga has not processed yet, as ingest backpressure sees it',

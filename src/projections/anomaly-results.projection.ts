@@ -7,6 +7,7 @@ import {
   type AnomalyFeedbackRecordedData,
 } from '../events/anomaly-detected.event.js';
 import type { Projection, ProjectionContext } from './projection.js';
+import { rowInSlot } from './partitions/partition-key.sql.js';
 
 /**
  * One row per recorded decision: (system, model version, equipment, window). The first AnomalyDetected for a
@@ -16,9 +17,10 @@ import type { Projection, ProjectionContext } from './projection.js';
  */
 export class AnomalyResultsProjection implements Projection {
   readonly name = 'anomaly_results';
+  readonly partitioned = true;
   readonly tables = ['anomaly_results', 'anomaly_feedback'] as const;
 
-  async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {
+  async apply({ trx, schema, slot }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {
     const table = sql.table(`${schema}.anomaly_results`);
     const rows = new Map<string, Record<string, unknown>>();
     const feedback: { event: RecordedEvent; data: AnomalyFeedbackRecordedData }[] = [];
@@ -72,7 +74,8 @@ export class AnomalyResultsProjection implements Projection {
     }
     // In log order: the last verdict on an anomaly is the one shown.
     for (const { data: f } of feedback) {
-      await sql`update ${table} set feedback = ${f.verdict} where event_id = ${f.anomalyId}::uuid and system_id = ${f.systemId}`.execute(trx);
+      await sql`update ${table} set feedback = ${f.verdict} where event_id = ${f.anomalyId}::uuid and system_id = ${f.systemId}
+        ${rowInSlot(slot, sql.ref('system_id'), sql.ref('equipment_id'))}`.execute(trx);
     }
     if (feedback.length > 0) {
       const rows = feedback.map(({ event, data }) => ({

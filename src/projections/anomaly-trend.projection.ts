@@ -7,6 +7,7 @@ import {
   type AnomalyFeedbackRecordedData,
 } from '../events/anomaly-detected.event.js';
 import type { Projection, ProjectionContext } from './projection.js';
+import { rowInSlot } from './partitions/partition-key.sql.js';
 import { upsertTrendWindows, type TrendWindow } from './trend-windows.writer.js';
 
 export type SystemsChangedListener = (systemIds: ReadonlySet<string>) => void | Promise<void>;
@@ -17,6 +18,7 @@ export type SystemsChangedListener = (systemIds: ReadonlySet<string>) => void | 
  */
 export class AnomalyTrendProjection implements Projection {
   readonly name = 'anomaly_trend';
+  readonly partitioned = true;
   readonly tables = ['anomaly_trend_windows', 'anomaly_trend_hourly'] as const;
   private readonly listeners = new Set<SystemsChangedListener>();
 
@@ -25,7 +27,7 @@ export class AnomalyTrendProjection implements Projection {
     return () => this.listeners.delete(listener);
   }
 
-  async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {
+  async apply({ trx, schema, slot }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {
     // Order matters (feedback may follow its anomaly in the same batch): flush detections before each feedback run.
     let pending: TrendWindow[] = [];
     const flush = async () => {
@@ -53,7 +55,7 @@ export class AnomalyTrendProjection implements Projection {
         await flush();
         const d = event.data as AnomalyFeedbackRecordedData;
         await sql`update ${sql.table(`${schema}.anomaly_trend_windows`)} set feedback = ${d.verdict}
-          where event_id = ${d.anomalyId} and system_id = ${d.systemId}`.execute(trx);
+          where event_id = ${d.anomalyId} and system_id = ${d.systemId} ${rowInSlot(slot, sql.ref('system_id'), sql.ref('equipment_id'))}`.execute(trx);
       }
     }
     await flush();

@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
 import type { EventStore } from '../event-store/event-store.js';
@@ -10,6 +10,8 @@ import { AnomalyResultsProjection } from './anomaly-results.projection.js';
 import { QuarantineProjection } from './quarantine.projection.js';
 import { SensorReadingsProjection } from './sensor-readings.projection.js';
 import { readSideProjections } from './read-side-projections.js';
+import { resolvePartitionCount } from './partitions/partition-count.js';
+import { PARTITION_COUNT } from './partitions/tokens.js';
 
 export const PROJECTIONS = Symbol('PROJECTIONS');
 
@@ -22,29 +24,28 @@ export function allProjections(): Projection[] {
   providers: [
     { provide: PROJECTIONS, useFactory: allProjections },
     {
+      provide: PARTITION_COUNT,
+      inject: [DATABASE, CONFIG],
+      useFactory: async (database: Database, config: AppConfig) => {
+        const { partitions } = await resolvePartitionCount(database.db, config.PARTITIONS);
+        if (config.PARTITIONS !== undefined && config.PARTITIONS !== partitions) {
+          new Logger('Partitions').warn({ stored: partitions, configured: config.PARTITIONS }, 'PARTITIONS differs from the deployment\'s stored partition count, which is used: change it with `projections repartition`');
+        }
+        return partitions;
+      },
+    },
+    {
       provide: ProjectionRunner,
-      inject: [DATABASE, EVENT_STORE, PROJECTIONS, CONFIG],
-      useFactory: (database: Database, store: EventStore, projections: Projection[], config: AppConfig) =>
+      inject: [DATABASE, EVENT_STORE, PROJECTIONS, CONFIG, PARTITION_COUNT],
+      useFactory: (database: Database, store: EventStore, projections: Projection[], config: AppConfig, partitions: number) =>
         new ProjectionRunner(database, store, projections, {
           batchSize: config.PROJECTION_BATCH_SIZE,
+          partitions,
           onError: (name, error) => new Logger('Projections').error({ err: error, projection: name }, 'projection stopped'),
         }),
     },
   ],
-  exports: [ProjectionRunner, PROJECTIONS],
+  exports: [ProjectionRunner, PROJECTIONS, PARTITION_COUNT],
 })
-export class ProjectionsModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(
-    private readonly runner: ProjectionRunner,
-    @Inject(CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.ROLE !== 'api') await this.runner.start();
-  }
-
-  /** Finishes the batch in hand and commits its checkpoint; runs before the pools close (onApplicationShutdown). */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.runner.stop();
-  }
-}
+/** The projections as work units; the workers module (src/infrastructure/workers.module.ts) runs the ones this process holds. */
+export class ProjectionsModule {}

@@ -23,6 +23,7 @@ const ROWS_PER_STATEMENT = 2000;
  */
 export class SensorReadingsProjection implements Projection {
   readonly name = 'sensor_readings';
+  readonly partitioned = true;
   readonly tables = ['sensor_readings'] as const;
 
   async apply({ trx, schema }: ProjectionContext, events: readonly RecordedEvent[]): Promise<void> {

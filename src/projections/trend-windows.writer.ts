@@ -99,8 +99,11 @@ export async function upsertTrendWindows(
         affected_component = excluded.affected_component, components = excluded.components, score = excluded.score,
         event_id = excluded.event_id`.execute(trx);
 
+    // In key order: partitions of this projection update shared hourly rows concurrently, and one lock order
+    // for all of them means they wait for each other instead of deadlocking.
     const changes = [...deltas.entries()]
       .filter(([, d]) => d !== 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, d]) => {
         const [system_id, model_version, source, bucket, severity, component] = k.split('\u0000');
         return { system_id, model_version, source, bucket, severity, component, d };

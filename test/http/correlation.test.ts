@@ -6,7 +6,7 @@ import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { EventStore, RecordedEvent } from '../../src/event-store/event-store.js';
 import { InferenceSagaService } from '../../src/inference/inference-saga.module.js';
-import type { InferenceSaga } from '../../src/inference/inference.saga.js';
+import type { PartitionedInferenceSaga } from '../../src/inference/partitioned-inference-saga.js';
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { runWithCorrelation } from '../../src/observability/correlation.js';
 import { captureLogs } from './log-capture.js';
@@ -79,7 +79,7 @@ describe('correlation id from the HTTP request to events and log lines', () => {
   });
 
   it('carries it into the AnomalyDetected event the saga appends and into the saga log lines', async () => {
-    let saga: InferenceSaga | null | undefined;
+    let saga: PartitionedInferenceSaga | null | undefined;
     try {
       saga = app.get(InferenceSagaService, { strict: false }).saga;
     } catch {

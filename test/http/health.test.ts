@@ -21,7 +21,10 @@ describe('/health/ready', () => {
     const res = await http('/health/ready');
     expect(res.status).toBe(200);
     const body = res.json();
-    expect(Object.keys(body.details).sort()).toEqual(['database', 'event_store', 'models', 'nats', 'projections']);
+    expect(Object.keys(body.details).sort()).toEqual(['database', 'event_store', 'models', 'nats', 'partitions', 'projections']);
+    // One process (ROLE=all) holds every unit: the projections whole and P partitions of the heavy ones and the saga.
+    expect(body.details.partitions).toMatchObject({ status: 'up', role: 'all', partitions: 1 });
+    expect(body.details.partitions.held).toBe(body.details.partitions.units);
     expect(body.details.nats.status).toBe('up');
     expect(body.details.projections.sensor_readings).toMatchObject({ caught_up: true, lag_events: 0 });
   });

@@ -8,6 +8,7 @@ import { INFERENCE_SAGA } from '../../inference/inference.saga.js';
 import { InferenceSagaService } from '../../inference/inference-saga.module.js';
 import { CONFIG, DATABASE, EVENT_STORE } from '../../infrastructure/tokens.js';
 import { metrics } from '../../observability/metrics.js';
+import { readConsumerCheckpoints } from '../../projections/checkpoints.js';
 import type { Projection } from '../../projections/projection.js';
 import { PROJECTIONS } from '../../projections/projections.module.js';
 import { decideGate, type GateDecision, type LagSample } from './backpressure-gate.js';
@@ -86,12 +87,7 @@ export class IngestBackpressure implements OnApplicationBootstrap, OnApplication
     if (!head) return { lagSeconds: 0 };
     const names = this.projections.map((p) => p.name);
     if (this.sagaRuns()) names.push(INFERENCE_SAGA);
-    const rows = await this.database.db
-      .selectFrom('projection_checkpoints')
-      .select(['name', 'commit_position', 'prepare_position'])
-      .where('name', 'in', names)
-      .execute();
-    const stored = new Map<string, Position>(rows.map((r) => [r.name, { commit: Number(r.commit_position), prepare: Number(r.prepare_position) }]));
+    const stored = await readConsumerCheckpoints(this.database.db, names);
     let slowest: { name: string; at: Position | undefined } | undefined;
     for (const name of names) {
       const at = stored.get(name);

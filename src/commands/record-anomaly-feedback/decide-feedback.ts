@@ -6,6 +6,7 @@ export type Verdict = AnomalyFeedbackRecordedData['verdict'];
 export interface RecordAnomalyFeedback {
   anomalyId: string;
   systemId: string;
+  equipmentId?: string;
   actor: string;
   verdict: Verdict;
   note?: string;
@@ -45,6 +46,7 @@ export function decideFeedback(
     data: {
       anomalyId: command.anomalyId,
       systemId: command.systemId,
+      ...(command.equipmentId !== undefined ? { equipmentId: command.equipmentId } : {}),
       verdict: command.verdict,
       actor: command.actor,
       ...(command.note ? { note: command.note } : {}),

@@ -30,7 +30,7 @@ export class RecordAnomalyFeedbackHandler implements ICommandHandler<RecordAnoma
     const db = this.database.db;
     const anomaly = await db
       .selectFrom('anomaly_results')
-      .select(['system_id'])
+      .select(['system_id', 'equipment_id'])
       .where('event_id', '=', anomalyId)
       .where('source', '<>', 'reprojection')
       .executeTakeFirst();
@@ -44,7 +44,7 @@ export class RecordAnomalyFeedbackHandler implements ICommandHandler<RecordAnoma
       .execute();
     let state: FeedbackState = new Map();
     for (const h of history) state = evolveFeedback(state, { eventId: h.event_id, actor: h.actor, verdict: h.verdict });
-    const decision = decideFeedback({ anomalyId, systemId: anomaly.system_id, actor: context.actor, verdict, note }, state);
+    const decision = decideFeedback({ anomalyId, systemId: anomaly.system_id, equipmentId: anomaly.equipment_id, actor: context.actor, verdict, note }, state);
     if (!decision) return { recorded: false, anomaly_id: anomalyId, verdict, event_id: null };
     const result = await this.store.append(
       streams.anomalies(anomaly.system_id),

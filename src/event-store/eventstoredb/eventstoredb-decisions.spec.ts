@@ -210,7 +210,7 @@ describe('eventstoredb adapter: subscriptions', () => {
   it('7b. never reports a checkpoint while delivered events still wait in the stream’s buffer', async () => {
     const { server, store } = setup();
     const checkpoints: unknown[] = [];
-    const sub = store.subscribeToAll({ filter: { streamPrefixes: ['p-'] }, handler: async () => undefined, onCheckpoint: (p) => checkpoints.push(p) });
+    const sub = store.subscribeToAll({ filter: { streamPrefixes: ['p-'] }, handler: async () => undefined, onCheckpoint: (p) => void checkpoints.push(p) });
     await sub.caughtUp;
     const stream = server.lastSubscription!;
     stream.pause();

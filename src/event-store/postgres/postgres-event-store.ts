@@ -21,6 +21,7 @@ import {
   type Subscription,
 } from '../event-store.js';
 
+import { eventPartitionKey } from '../../events/partition-key.js';
 import { EVENT_COLUMNS as COLUMNS, toRecorded, type EventRow } from './event-row.js';
 
 const CHANNEL = 'events_appended';
@@ -149,7 +150,9 @@ export class PostgresEventStore implements EventStore {
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     const n = events.length;
-    const input = JSON.stringify(events.map((e, i) => ({ i, event_id: e.eventId, type: e.type, data: e.data, metadata: e.metadata })));
+    const input = JSON.stringify(
+      events.map((e, i) => ({ i, event_id: e.eventId, type: e.type, data: e.data, metadata: e.metadata, partition_key: eventPartitionKey(e.data) })),
+    );
     const mayCreate = expected === 'any' || expected === 'no_stream' || expected === -1;
     const check =
       expected === 'any'
@@ -167,7 +170,7 @@ export class PostgresEventStore implements EventStore {
       existing: EventRow[] | null;
     }>`
       with input as (
-        select * from jsonb_to_recordset(${input}::jsonb) as x(i int, event_id uuid, type text, data jsonb, metadata jsonb)
+        select * from jsonb_to_recordset(${input}::jsonb) as x(i int, event_id uuid, type text, data jsonb, metadata jsonb, partition_key int)
       ),
       existing as (
         select ${COLUMNS} from events where event_id in (select event_id from input)
@@ -181,8 +184,8 @@ export class PostgresEventStore implements EventStore {
         returning revision - ${n} as previous
       ),
       inserted as (
-        insert into events (stream_id, stream_revision, event_id, type, data, metadata)
-        select ${streamId}, stream.previous + 1 + input.i, input.event_id, input.type, input.data, input.metadata
+        insert into events (stream_id, stream_revision, event_id, type, data, metadata, partition_key)
+        select ${streamId}, stream.previous + 1 + input.i, input.event_id, input.type, input.data, input.metadata, input.partition_key
         from input cross join stream
         order by input.i
         returning global_position, transaction_id::text::bigint as transaction_id
@@ -228,6 +231,15 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return (await this.readPage(options, false)).events;
+  }
+
+  /**
+   * A page of the global order after `after`. With `withHead`, the same statement (one snapshot) also returns the
+   * newest event a subscriber may read: when the page comes back short, nothing else matching the filter lies
+   * between its last event and that head, so a filtered subscriber (one partition) may move its checkpoint there.
+   */
+  private async readPage(options: ReadAllOptions, withHead: boolean): Promise<{ events: RecordedEvent[]; head?: { position: Position; createdAt: string } }> {
     const { after, limit = this.options.pageSize ?? 1000, filter } = options;
     const afterClause =
       after && after.commit >= 0
@@ -237,20 +249,34 @@ export class PostgresEventStore implements EventStore {
       this.options.applySnapshotRule === false
         ? sql``
         : sql`and transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
-    const { rows } = await sql<EventRow>`
+    const page = sql`
       select ${COLUMNS} from events
       where true ${afterClause} ${visible} ${filterClause(filter)}
       -- Qualified: the bare name would mean the select list's bigint alias, which no index can order by
       -- (every page would then sort all remaining rows).
       order by events.transaction_id, events.global_position
-      limit ${limit}`.execute(this.db);
-    return rows.map(toRecorded);
+      limit ${limit}`;
+    if (!withHead) {
+      const { rows } = await sql<EventRow>`${page}`.execute(this.db);
+      return { events: rows.map(toRecorded) };
+    }
+    const { rows } = await sql<EventRow & { head_commit: number; head_prepare: number; head_created_at: Date }>`
+      with head as (
+        select transaction_id::text::bigint as head_commit, global_position as head_prepare, created_at as head_created_at from events
+        where true ${visible} order by transaction_id desc, global_position desc limit 1
+      )
+      select head.*, p.* from head left join lateral (${page}) p on true`.execute(this.db);
+    const first = rows[0];
+    if (!first) return { events: [] };
+    const events = first.event_id === null ? [] : rows.map(toRecorded);
+    return { events, head: { position: { commit: Number(first.head_commit), prepare: Number(first.head_prepare) }, createdAt: new Date(first.head_created_at).toISOString() } };
   }
 
   subscribeToAll(options: SubscribeOptions): Subscription {
     return new CatchUpSubscription(
       {
-        readAll: (o) => this.readAll(o),
+        // Only a filtered subscriber needs the head: an unfiltered page's last event is the head when short.
+        readPage: (o) => this.readPage(o, o.filter !== undefined),
         // Commits before the start have transaction ids below the start snapshot's xmax; they are all
         // readable once the oldest running transaction is at or past it.
         startMark: async () => {
@@ -304,5 +330,8 @@ function filterClause(filter: EventFilter | undefined): RawBuilder<unknown> {
     parts.push(sql`and stream_id like any(${filter.streamPrefixes.map((p) => `${p.replace(/[\\%_]/g, '\\$&')}%`)}::text[])`);
   }
   if (filter.eventTypes?.length) parts.push(sql`and type = any(${[...filter.eventTypes]}::text[])`);
+  // Keyless events (promotions, analyses) reach every partition.
+  const slot = filter.partition;
+  if (slot && slot.count > 1) parts.push(sql`and (partition_key is null or partition_key % ${slot.count}::int = ${slot.index}::int)`);
   return sql.join(parts, sql` `);
 }
