@@ -491,11 +491,26 @@ async function main(): Promise<void> {
 
   const catchUps: CatchUpRun[] = [];
   const perConsumer: CatchUpRun[] = [];
+  const e2e: EndToEndRun[] = [];
+  const dir = join(root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `scale-${at.replace(/[:.]/g, '-')}.json`);
+  // The raw figures so far after every run: a run stopped half-way still leaves what it measured.
+  const savePartial = () => writeFileSync(file, JSON.stringify({ bench: 'scale', at, partial: true, machine: { cores: cpus().length, loadBefore }, log: loaded, copy, catchUpRuns: catchUps, perConsumerRuns: perConsumer, endToEnd: e2e }, null, 2));
+  const endToEndRuns = async () => {
+    e2e.push(await endToEnd('all'));
+    savePartial();
+    if (PARTITIONED_WORKERS) e2e.push(await endToEnd('api+2 workers'));
+    savePartial();
+  };
   let withAnomalies: ScratchDatabase | undefined;
   for (let round = 1; round <= ROUNDS; round++) {
     if (PARTS.has('catchup')) {
       const order = round % 2 === 1 ? WORKER_COUNTS : [...WORKER_COUNTS].reverse();
-      for (const n of order) catchUps.push((await catchUp(template, n, round, occupied)).run);
+      for (const n of order) {
+        catchUps.push((await catchUp(template, n, round, occupied)).run);
+        savePartial();
+      }
     }
     if (PARTS.has('consumers') && PARTITIONED_WORKERS && round <= CONSUMER_ROUNDS) {
       for (const group of CONSUMERS) {
@@ -506,23 +521,23 @@ async function main(): Promise<void> {
           // The saga alone leaves the log with its anomalies: the input of the anomaly projections.
           const { run, db } = await catchUp(template, 1, round, occupied, { consumers: [INFERENCE_SAGA], keep: true });
           if (!CONSUMERS.includes(INFERENCE_SAGA)) perConsumer.push(run);
+          savePartial();
           withAnomalies = db;
         }
         const keep = group === INFERENCE_SAGA && !withAnomalies;
         const { run, db } = await catchUp(needsAnomalies ? withAnomalies! : template, 1, round, occupied, { consumers: consumer, keep });
         if (keep) withAnomalies = db;
         perConsumer.push(run);
+        savePartial();
       }
     }
+    // After the first round, so that a run cut short for time still has every kind of figure.
+    if (round === 1 && PARTS.has('e2e')) await endToEndRuns();
   }
   if (withAnomalies) await drop(withAnomalies);
+  if (PARTS.has('e2e') && e2e.length === 0) await endToEndRuns();
   await drop(copyDb);
 
-  const e2e: EndToEndRun[] = [];
-  if (PARTS.has('e2e')) {
-    e2e.push(await endToEnd('all'));
-    if (PARTITIONED_WORKERS) e2e.push(await endToEnd('api+2 workers'));
-  }
 
   // Summary.
   const byWorkers = new Map<number, CatchUpRun[]>();
@@ -578,9 +593,6 @@ async function main(): Promise<void> {
       ]);
     printTable(e);
   }
-  const dir = join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `scale-${at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
     JSON.stringify(
