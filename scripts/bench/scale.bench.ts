@@ -119,9 +119,9 @@ function serviceEnv(url: string, extra: Record<string, string>): Record<string, 
   };
 }
 
-async function start(name: string, url: string, extra: Record<string, string>): Promise<ServiceProcess> {
+async function start(name: string, url: string, extra: Record<string, string>, waitLive = true): Promise<ServiceProcess> {
   // BENCH_SERVICE_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: where a service process spends its time.
-  const p = await startService(name, serviceEnv(url, extra), process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean));
+  const p = await startService(name, serviceEnv(url, extra), { nodeArgs: process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean), waitLive, timeoutMs: RUN_TIMEOUT_MS });
   running.add(p);
   return p;
 }
@@ -246,7 +246,7 @@ async function catchUp(template: ScratchDatabase, workers: number, round: number
     await cpu.start();
     const busy0 = await machineBusySeconds();
     const extra: Record<string, string> = { ROLE: 'worker', ...(opts.consumers ? { WORKER_CONSUMERS: opts.consumers.join(',') } : {}) };
-    procs.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => start(`worker-${i}`, db.url, extra)))));
+    procs.push(...(await Promise.all(Array.from({ length: workers }, (_, i) => start(`worker-${i}`, db.url, extra, false)))));
     const done = await waitCaughtUp(client, expectedCheckpoints(opts.consumers, occupied), {
       timeoutMs: RUN_TIMEOUT_MS,
       onPoll: async () => {

@@ -17,9 +17,9 @@ export interface ServiceProcess {
   child: ChildProcess;
   port: number;
   base: string;
-  /** ms since the epoch at spawn, and when /health/live first answered. */
+  /** ms since the epoch at spawn, and when /health/live first answered (NaN until then). */
   spawnedAt: number;
-  liveAt: number;
+  readonly liveAt: number;
   /** User + system CPU seconds so far (threads included); the last value read once the process has exited. */
   cpuSeconds(): number;
   /** SIGTERM (graceful shutdown), SIGKILL after `timeoutMs`; resolves with the exit code. */
@@ -51,7 +51,11 @@ export function procCpuSeconds(pid: number): number | undefined {
   }
 }
 
-export async function startService(name: string, env: Record<string, string>, nodeArgs: readonly string[] = [], timeoutMs = 120_000): Promise<ServiceProcess> {
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+  { nodeArgs = [], waitLive = true, timeoutMs = 120_000 }: { nodeArgs?: readonly string[]; waitLive?: boolean; timeoutMs?: number } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const spawnedAt = Date.now();
   const child = spawn(process.execPath, [...nodeArgs, join(projectRoot(), 'dist', 'src', 'main.js')], {
@@ -67,28 +71,37 @@ export async function startService(name: string, env: Record<string, string>, no
   const cpuSeconds = () => (child.pid !== undefined && child.exitCode === null ? (lastCpu = procCpuSeconds(child.pid) ?? lastCpu) : lastCpu);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = spawnedAt + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was live:\n${tail}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${name} was not live within ${timeoutMs} ms:\n${tail}`);
+  let liveAt = NaN;
+  const untilLive = async () => {
+    const deadline = spawnedAt + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was live:\n${tail}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`${name} was not live within ${timeoutMs} ms:\n${tail}`);
+      }
+      cpuSeconds();
+      try {
+        if ((await fetch(`${base}/health/live`)).ok) return void (liveAt = Date.now());
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    cpuSeconds();
-    try {
-      if ((await fetch(`${base}/health/live`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  };
+  // A worker answers /health/live only once it has claimed and started its share of the leases, which on a long
+  // log may take minutes: a caller that watches the work itself need not wait for it.
+  if (waitLive) await untilLive();
+  else void untilLive().catch(() => undefined);
   return {
     name,
     child,
     port,
     base,
     spawnedAt,
-    liveAt: Date.now(),
+    get liveAt() {
+      return liveAt;
+    },
     cpuSeconds,
     output: () => tail,
     async stop(stopTimeoutMs = 20_000) {
