@@ -5,6 +5,8 @@ import type { Position } from '../event-store/event-store.js';
 import type { Projection } from '../projections/projection.js';
 import { allProjections } from '../projections/projections.module.js';
 import { projectionStatus, rebuildProjection, verifyProjection } from '../read-side/operations/projection-operations.js';
+import { loadDetector } from '../inference/inference-saga.module.js';
+import { repartition } from '../projections/partitions/repartition.js';
 import { withRuntime, type CliRuntime } from './cli-runtime.js';
 import { progressBar } from './progress.js';
 
@@ -115,6 +117,37 @@ export function projectionsCommand(): Command {
         if (results.some((r) => !r.equal)) {
           console.error('verify FAILED: the live read model differs from a replay of the log');
           process.exitCode = 1;
+        }
+      });
+    });
+
+  cmd
+    .command('repartition')
+    .description('change P, the partitions of the saga and heavy projections: takes every lease (stop the workers first), brings all partitions to one position, then moves the checkpoints')
+    .requiredOption('--partitions <n>', 'the new partition count', positiveInt)
+    .option('--timeout-seconds <n>', 'how long to wait for the leases and for the partitions to reach the common position', positiveInt, 600)
+    .action(async (opts: { partitions: number; timeoutSeconds: number }) => {
+      await withRuntime(async (runtime) => {
+        await migrateToLatest(runtime.database);
+        const detector = await loadDetector(runtime.config).catch((error: unknown) => {
+          console.error(`no model loads (${error instanceof Error ? error.message : String(error)}): the saga's partitions are not moved`);
+          return null;
+        });
+        try {
+          const r = await repartition({
+            config: runtime.config,
+            database: runtime.database,
+            store: runtime.store,
+            projections: allProjections(),
+            scorer: detector?.scorer ?? null,
+            to: opts.partitions,
+            timeoutMs: opts.timeoutSeconds * 1000,
+            log: (message) => console.error(message),
+          });
+          if (r.from === r.to) return void console.log(`already ${r.to} partitions: nothing to do`);
+          console.log(`repartitioned ${r.from} -> ${r.to} at ${fmt(r.position)} in ${r.seconds.toFixed(1)} s: ${r.moved.length} checkpoints (${r.moved.join(', ')})`);
+        } finally {
+          await detector?.close();
         }
       });
     });

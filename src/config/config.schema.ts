@@ -64,6 +64,10 @@ export const configSchema = z
       .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined)),
     /** Lease round: heartbeat, fair-share claims and releases. A free lease is taken within about one round. */
     LEASE_INTERVAL_MS: int(100, 60_000).default(1_000),
+    /** NATS KV leases (EventStoreDB deployments): the bucket's TTL, at least twice LEASE_INTERVAL_MS; a dead worker's leases are free within TTL + one interval. */
+    LEASE_TTL_MS: int(1_000, 600_000).default(10_000),
+    /** NATS KV bucket of the leases; default: partition_leases_ + a hash of the event store and database URLs (one group per deployment). */
+    LEASE_BUCKET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').optional(),
     SAGA_FLUSH_TIMEOUT_MS: int(1_000, 86_400_000).default(120_000),
     /** Analysis work queue (NATS JetStream stream name, or the in-process queue's name) and its delivery policy. */
     ANALYSIS_QUEUE: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only').default('ANALYSIS_JOBS'),

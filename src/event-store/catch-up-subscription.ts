@@ -11,7 +11,7 @@ export interface CatchUpSource {
    * A page after `after`; `head`, where given, is the newest readable event as of the same read: a short page
    * means nothing else matching the filter lies before it.
    */
-  readPage(options: { after?: Position; limit: number; filter?: EventFilter }): Promise<{ events: RecordedEvent[]; head?: { position: Position; createdAt: string } }>;
+  readPage(options: { after?: Position; until?: Position; limit: number; filter?: EventFilter }): Promise<{ events: RecordedEvent[]; head?: { position: Position; createdAt: string } }>;
   /** Registers a wake-up (e.g. LISTEN/NOTIFY); resolves to an unsubscribe function. */
   onAppended(wake: () => void): Promise<() => Promise<void>>;
   /**
@@ -110,7 +110,7 @@ export class CatchUpSubscription implements Subscription {
       takePending();
       // Checked before the read: if everything before the mark was visible then, this read sees it too.
       const complete = this.isCaughtUp || mark === undefined || (await this.source.seesAllBefore!(mark));
-      const { events, head } = await this.source.readPage({ after: this.current, limit: batchSize, filter: this.options.filter });
+      const { events, head } = await this.source.readPage({ after: this.current, until: this.options.until, limit: batchSize, filter: this.options.filter });
       readSucceeded();
       if (events.length > 0) {
         try {

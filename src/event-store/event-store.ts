@@ -83,6 +83,12 @@ export interface SubscribeOptions {
   filter?: EventFilter;
   /** Events per handler call. */
   batchSize?: number;
+  /**
+   * Inclusive: read nothing past this position; the subscriber idles there (used by `projections repartition` to
+   * bring every partition to one position). Both adapters honour it (EventStoreDB in the adapter, which drops what
+   * the server sends past it).
+   */
+  until?: Position;
   /** Called with each batch in global order; the subscription waits for it before reading on. */
   handler: (events: RecordedEvent[]) => Promise<void>;
   /** Called once, the first time the subscriber has read everything committed so far. */

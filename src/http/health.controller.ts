@@ -178,6 +178,7 @@ export class HealthController implements OnApplicationShutdown {
         const coordinator = workers?.coordinator;
         if (!workers || !coordinator) return check.up({ partitions: workers?.partitions ?? 1, role: this.config.ROLE, held: 0 });
         const held = coordinator.held();
+        if (coordinator.halted) return check.down({ partitions: workers.partitions, worker: coordinator.workerId, message: coordinator.halted });
         return check.up({
           partitions: workers.partitions,
           role: this.config.ROLE,

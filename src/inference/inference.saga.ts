@@ -17,7 +17,8 @@ import { streams } from '../events/streams.js';
 import { runWithCorrelation } from '../observability/correlation.js';
 import { metrics } from '../observability/metrics.js';
 import { inSlot, partitionKey, type PartitionSlot } from '../events/partition-key.js';
-import { readCheckpoint, storeCheckpoint, IDLE_CHECKPOINT_MS } from '../projections/projection-runner.js';
+import { readCheckpoint, storeCheckpoint } from '../projections/projection-runner.js';
+import { IdleCheckpoint } from '../projections/partitions/idle-checkpoint.js';
 import { checkFence, LeaseLostError, type Fence } from '../projections/partitions/lease-fence.js';
 import { anomalyDetectedEvent, appendAnomaly, appendOnce, baselineEstablishedEvent } from './window-anomaly-event.js';
 import {
@@ -51,6 +52,8 @@ export interface InferenceSagaOptions {
   name?: string;
   /** Scorers of promoted versions belong to whoever passed `loadVersion` (shared by partitions): not closed on stop. */
   keepLoaded?: boolean;
+  /** Inclusive: process nothing past this position (`projections repartition`). */
+  until?: Position;
 }
 
 export interface InferenceSagaStatus {
@@ -88,7 +91,7 @@ export class InferenceSaga {
   readonly name: string;
   private fence: Fence | undefined;
   private fenced: (() => void) | undefined;
-  private savedAt = 0;
+  private readonly idle: IdleCheckpoint;
 
   constructor(
     private readonly database: Database,
@@ -98,6 +101,7 @@ export class InferenceSaga {
   ) {
     const scorer = initial;
     this.name = options.name ?? INFERENCE_SAGA;
+    this.idle = new IdleCheckpoint(database.db, this.name, () => this.fence);
     this.scorer = initial;
     this.loaded.set(initial.version, initial);
     this.policy = {
@@ -125,6 +129,7 @@ export class InferenceSaga {
     clearTimeout(this.restartTimer);
     await this.subscription?.stop();
     this.subscription = undefined;
+    await this.idle.stop();
     // Versions loaded for promotions are ours to close; the initial one belongs to whoever passed it in.
     if (!this.options.keepLoaded) for (const scorer of this.loaded.values()) if (scorer !== this.initial) await scorer.close?.();
     this.loaded.clear();
@@ -156,6 +161,7 @@ export class InferenceSaga {
     this.subscription = this.store.subscribeToAll({
       after: this.checkpoint,
       batchSize: this.options.batchSize ?? 500,
+      ...(this.options.until ? { until: this.options.until } : {}),
       ...(this.options.slot ? { filter: { partition: this.options.slot } } : {}),
       handler: (events) => this.handle(events),
       onCheckpoint: (position, createdAt) => this.passOver(position, createdAt),
@@ -350,12 +356,7 @@ export class InferenceSaga {
       return;
     }
     this.checkpoint = position;
-    if (Date.now() - this.savedAt < IDLE_CHECKPOINT_MS) return;
-    this.savedAt = Date.now();
-    await this.database.db.transaction().execute(async (trx) => {
-      await checkFence(trx, this.fence);
-      await storeCheckpoint(trx, this.name, position);
-    });
+    await this.idle.passed(position);
   }
 
   /** Scores a finished window and records an anomaly; dropped windows are only counted. */
@@ -459,7 +460,7 @@ export class InferenceSaga {
       }
       await storeCheckpoint(trx, this.name, last);
     });
-    this.savedAt = Date.now();
+    this.idle.saved();
   }
 
   private stateOf(systemId: string, equipmentId: string): EquipmentWindows {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Module, type BeforeApplicationShutdown, typ
 import type { AppConfig } from '../config/config.schema.js';
 import type { Database } from '../database/database.js';
 import { InferenceSagaModule, InferenceSagaService } from '../inference/inference-saga.module.js';
+import { readPartitionCount } from '../projections/checkpoints.js';
 import { createLeaseBackend } from '../projections/partitions/create-lease-backend.js';
 import { LeaseCoordinator, type WorkUnit } from '../projections/partitions/lease-coordinator.js';
 import { PARTITION_COUNT } from '../projections/partitions/tokens.js';
@@ -33,6 +34,7 @@ export class Workers implements OnApplicationBootstrap, BeforeApplicationShutdow
         ? null
         : new LeaseCoordinator(createLeaseBackend(config, database), database.db, this.units, {
             intervalMs: config.LEASE_INTERVAL_MS,
+            stale: async () => (await readPartitionCount(database.db)) !== partitions,
             log: (level, message, details) => this.logger[level === 'warn' ? 'warn' : level === 'error' ? 'error' : 'log'](details ?? {}, message),
           });
   }

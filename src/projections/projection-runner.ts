@@ -13,6 +13,7 @@ import { metrics } from '../observability/metrics.js';
 import type { PartitionSlot } from '../events/partition-key.js';
 import type { Projection } from './projection.js';
 import type { WorkUnit } from './partitions/lease-coordinator.js';
+import { IdleCheckpoint } from './partitions/idle-checkpoint.js';
 import { checkFence, LeaseLostError, type Fence } from './partitions/lease-fence.js';
 import { slots, unitName } from './partitions/unit-names.js';
 
@@ -60,8 +61,7 @@ export async function storeCheckpoint(trx: Kysely<Tables>, name: string, positio
       prepare_position = excluded.prepare_position, updated_at = excluded.updated_at`.execute(trx);
 }
 
-/** A partition that passed over other partitions' events stores how far it has read, at most this often. */
-export const IDLE_CHECKPOINT_MS = 500;
+export { IDLE_CHECKPOINT_MS } from './partitions/idle-checkpoint.js';
 
 interface UnitState {
   unit: WorkUnit;
@@ -76,7 +76,7 @@ interface UnitState {
   running: boolean;
   /** Assigned to this process (started, and not given up to another worker): reported by `status()` even when stopped. */
   held: boolean;
-  savedAt: number;
+  idle?: IdleCheckpoint;
 }
 
 /**
@@ -99,6 +99,8 @@ export class ProjectionRunner {
       restartDelayMs?: number;
       /** P: partitioned projections run as P units (projection_partitioning holds the deployment's P). */
       partitions?: number;
+      /** Inclusive: process nothing past this position (`projections repartition`). */
+      until?: Position;
     } = {},
   ) {
     const units: WorkUnit[] = [];
@@ -112,7 +114,7 @@ export class ProjectionRunner {
           stop: () => this.stopUnit(name, true),
         };
         units.push(unit);
-        this.states.set(name, { unit, projection, slot, status: { name, checkpoint: undefined, caughtUp: false }, failures: 0, running: false, held: false, savedAt: 0 });
+        this.states.set(name, { unit, projection, slot, status: { name, checkpoint: undefined, caughtUp: false }, failures: 0, running: false, held: false });
       }
     }
     this.units = units;
@@ -141,14 +143,17 @@ export class ProjectionRunner {
   private async subscribe(state: UnitState): Promise<void> {
     const { projection, status } = state;
     const name = status.name;
+    await state.idle?.stop();
+    const idle = (state.idle = new IdleCheckpoint(this.database.db, name, () => state.fence));
     status.checkpoint = await readCheckpoint(this.database.db, name);
     const subscription = this.store.subscribeToAll({
       after: status.checkpoint,
       batchSize: this.options.batchSize ?? 500,
+      ...(this.options.until ? { until: this.options.until } : {}),
       ...(state.slot ? { filter: { partition: state.slot } } : {}),
       handler: async (events) => {
         await applyBatch(this.database.db, projection, events, 'public', name, { fence: state.fence, slot: state.slot });
-        state.savedAt = Date.now();
+        idle.saved();
         status.checkpoint = events[events.length - 1]!.position;
         delete status.error;
         state.failures = 0;
@@ -157,12 +162,7 @@ export class ProjectionRunner {
       },
       onCheckpoint: async (position) => {
         status.checkpoint = position;
-        if (Date.now() - state.savedAt < IDLE_CHECKPOINT_MS) return;
-        state.savedAt = Date.now();
-        await this.database.db.transaction().execute(async (trx) => {
-          await checkFence(trx, state.fence);
-          await storeCheckpoint(trx, name, position);
-        });
+        await idle.passed(position);
       },
       onCaughtUp: () => {
         status.caughtUp = true;
@@ -209,6 +209,7 @@ export class ProjectionRunner {
     state.timer = undefined;
     await state.subscription?.stop();
     state.subscription = undefined;
+    await state.idle?.stop();
   }
 
   /** Stops reading; each unit finishes (and commits) the batch in hand. Status still reports them (now falling behind). */

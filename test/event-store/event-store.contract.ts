@@ -13,6 +13,7 @@ import {
   type RecordedEvent,
   type Subscription,
 } from '../../src/event-store/event-store.js';
+import { partitionKey, partitionOf } from '../../src/events/partition-key.js';
 import { MAX_SAMPLES_PER_EVENT, type ReadingsIngestedData } from '../../src/events/readings-ingested.event.js';
 
 /**
@@ -356,6 +357,90 @@ export function eventStoreContract(name: string, factory: StoreFactory, options:
         const head = await store.headPosition();
         expect(head).toBeDefined();
         expect(comparePositions(head!, r.position)).toBeGreaterThanOrEqual(0);
+      });
+    });
+
+    describe('partitions', () => {
+      it('a filter naming one partition of P yields the events whose key falls in it plus every keyless one, on reads and subscriptions', async () => {
+        const p = prefix();
+        const head = await store.headPosition();
+        const P = 3;
+        const systemId = `${p}sys`;
+        const slotOf = (equipmentId: string) => partitionOf(partitionKey(systemId, equipmentId), P);
+        // Enough equipments that every partition gets some (checked below, so the case cannot pass vacuously).
+        const equipments = Array.from({ length: 12 }, (_, i) => `rig-${i}`);
+        const keyed = equipments.map((equipmentId) => event('Keyed', { systemId, equipmentId }, { extra: 'kept' }));
+        const keyless = [event('Keyless', { systemId }), event('Keyless', {})];
+        const written = [keyless[0]!, ...keyed.slice(0, 6), ...keyed.slice(6), keyless[1]!];
+        await store.append(`${p}a`, written.slice(0, 7));
+        await store.append(`${p}b`, written.slice(7));
+        const inSlot = (e: NewEvent, index: number) => e.type === 'Keyless' || slotOf((e.data as { equipmentId: string }).equipmentId) === index;
+        const all = await readAllVisible(store, p, head, written.length);
+        expect(ids(all)).toEqual(ids(written));
+
+        const subscriptions = [];
+        for (let index = 0; index < P; index++) {
+          const filter = { streamPrefixes: [p], partition: { index, count: P } };
+          const read = await store.readAll({ after: head, filter });
+          expect(ids(read)).toEqual(ids(written.filter((e) => inSlot(e, index))));
+          expect(read.filter((e) => e.type === 'Keyed').length).toBeGreaterThan(0);
+          // The key is the store's business: metadata reads back exactly as appended.
+          for (const e of read) expect(e.metadata).toEqual(written.find((x) => x.eventId === e.eventId)!.metadata);
+          const c = collector();
+          subscriptions.push({ index, c, sub: store.subscribeToAll({ after: head, filter, batchSize: 2, ...c.options }) });
+        }
+        // One partition of one is the whole log.
+        expect(ids(await store.readAll({ after: head, filter: { streamPrefixes: [p], partition: { index: 0, count: 1 } } }))).toEqual(ids(written));
+
+        await Promise.all(subscriptions.map((s) => s.sub.caughtUp));
+        const live = Array.from({ length: P }, (_, index) => event('Keyed', { systemId, equipmentId: equipments.find((q) => slotOf(q) === index)! }));
+        const liveKeyless = event('Keyless', {});
+        await store.append(`${p}live`, [...live, liveKeyless]);
+        for (const { index, c, sub } of subscriptions) {
+          const want = [...written, ...live, liveKeyless].filter((e) => inSlot(e, index));
+          await until(() => c.received.length >= want.length, 30_000, `partition ${index}'s live events`);
+          await sub.stop();
+          expect(ids(c.received)).toEqual(ids(want));
+          expect(c.failure).toBeUndefined();
+        }
+      });
+    });
+
+    describe('bounded subscription', () => {
+      it('`until` (inclusive): hands over nothing past it and its position reaches it, also for a partition whose own events end earlier', async () => {
+        const p = prefix();
+        const head = await store.headPosition();
+        const systemId = `${p}sys`;
+        const P = 2;
+        const slotOf = (equipmentId: string) => partitionOf(partitionKey(systemId, equipmentId), P);
+        const rigs = Array.from({ length: 12 }, (_, i) => `rig-${i}`);
+        const mine = rigs.filter((q) => slotOf(q) === 0);
+        const theirs = rigs.filter((q) => slotOf(q) === 1);
+        expect(mine.length && theirs.length).toBeTruthy();
+        // Partition 0's last event before the bound is followed by partition 1's, which is the bound itself.
+        const before = [event('Keyed', { systemId, equipmentId: mine[0] }), event('Keyed', { systemId, equipmentId: theirs[0] })];
+        const bound = await store.append(`${p}a`, before);
+        const past = [event('Keyed', { systemId, equipmentId: mine[1] }), event('Keyed', { systemId, equipmentId: theirs[1] })];
+        await store.append(`${p}b`, past);
+        await readAllVisible(store, p, head, 4);
+
+        const whole = collector();
+        const part = collector();
+        const subs = [
+          store.subscribeToAll({ after: head, until: bound.position, filter: { streamPrefixes: [p] }, ...whole.options }),
+          store.subscribeToAll({ after: head, until: bound.position, filter: { streamPrefixes: [p], partition: { index: 0, count: P } }, ...part.options }),
+        ];
+        await Promise.all(subs.map((s) => s.caughtUp));
+        await until(() => subs.every((s) => s.position !== undefined && comparePositions(s.position, bound.position) === 0), 30_000, 'both at the bound');
+        // Live events past the bound are not handed over either.
+        await store.append(`${p}c`, [event('Keyed', { systemId, equipmentId: mine[2] ?? mine[0] })]);
+        await readAllVisible(store, p, head, 5);
+        await new Promise((r) => setTimeout(r, 200));
+        await Promise.all(subs.map((s) => s.stop()));
+        expect(ids(whole.received)).toEqual(ids(before));
+        expect(ids(part.received)).toEqual(ids(before.slice(0, 1)));
+        expect(subs.map((s) => s.position)).toEqual([bound.position, bound.position]);
+        expect(whole.failure ?? part.failure).toBeUndefined();
       });
     });
 

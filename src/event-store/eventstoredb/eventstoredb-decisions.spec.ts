@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { UnavailableError, type ReadAllOptions } from '@kurrent/kurrentdb-client';
-import { DuplicateEventIdError, type NewEvent, type RecordedEvent } from '../event-store.js';
+import { partitionKey, partitionOf } from '../../events/partition-key.js';
+import { DuplicateEventIdError, type NewEvent, type Position, type RecordedEvent } from '../event-store.js';
 import { EventStoreDbEventStore } from './eventstoredb-event-store.js';
 import { SimulatedEsdbServer } from './simulated-server.js';
 
@@ -222,6 +223,107 @@ describe('eventstoredb adapter: subscriptions', () => {
       () => undefined,
     );
     expect(checkpoints).toEqual([]);
+    await sub.stop();
+  });
+});
+
+describe('eventstoredb adapter: partitions (issue #19)', () => {
+  const keyed = (systemId: string, equipmentId: string, metadata: Record<string, unknown> = {}): NewEvent => ({
+    ...event('Keyed'),
+    data: { systemId, equipmentId },
+    metadata: { correlationId: 'c', schemaVersion: 1, occurredAt: '2026-01-01T00:00:00.000Z', ...metadata },
+  });
+  /** Equipments of system `s` by the partition of 2 they fall in. */
+  const rigs = (count: number) => {
+    const all = Array.from({ length: 40 }, (_, i) => `rig-${i}`);
+    return Array.from({ length: count }, (_, index) => all.filter((q) => partitionOf(partitionKey('s', q), count) === index));
+  };
+
+  it('8a. stores the partition key in the metadata on append (the caller’s value for it is replaced) and reads the metadata back without it', async () => {
+    const { server, store } = setup();
+    const e = keyed('s', 'rig-1', { partitionKey: 7, actor: 'a' });
+    const plain = event();
+    await store.append('readings-s', [e, plain]);
+    expect(server.log.map((x) => (x.metadata as Record<string, unknown>).partitionKey)).toEqual([partitionKey('s', 'rig-1'), undefined]);
+    const [back, backPlain] = await store.readStream('readings-s');
+    expect(back!.metadata).toEqual({ correlationId: 'c', schemaVersion: 1, occurredAt: '2026-01-01T00:00:00.000Z', actor: 'a' });
+    expect(backPlain!.metadata).toEqual(plain.metadata);
+  });
+
+  it('8b. events stored without the key (written before it existed) fall in the partition of their data; keyless ones in every partition', async () => {
+    const { server, store } = setup();
+    const [even, odd] = rigs(2);
+    const old = server.write('readings-s', [
+      { id: randomUUID(), type: 'Old', data: { systemId: 's', equipmentId: even![0] } },
+      { id: randomUUID(), type: 'Old', data: { systemId: 's', equipmentId: odd![0] } },
+      { id: randomUUID(), type: 'Old', data: { note: 'no equipment' } },
+    ]);
+    const read = async (index: number) => (await store.readAll({ filter: { partition: { index, count: 2 } } })).map((e) => e.eventId);
+    expect(await read(0)).toEqual([old[0]!.id, old[2]!.id]);
+    expect(await read(1)).toEqual([old[1]!.id, old[2]!.id]);
+  });
+
+  it('8c. a partition’s subscription reports the other partitions’ events it passed over as a checkpoint with their event time, once per burst, and moves its position there', async () => {
+    const { store } = setup();
+    const [mine, theirs] = rigs(2);
+    const checkpoints: { position: Position; createdAt?: string }[] = [];
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll({
+      filter: { streamPrefixes: ['readings-'], partition: { index: 0, count: 2 } },
+      handler: async (batch) => void received.push(...batch),
+      onCheckpoint: async (position, createdAt) => void checkpoints.push({ position, createdAt }),
+    });
+    await sub.caughtUp;
+    const own = await store.append('readings-s', [keyed('s', mine![0]!)]);
+    await until(() => received.length === 1, 'the own event');
+    const burst = await store.append('readings-s', Array.from({ length: 5 }, () => keyed('s', theirs![0]!)));
+    await until(() => checkpoints.length > 0, 'a checkpoint after the passed-over burst');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(checkpoints).toHaveLength(1);
+    expect(checkpoints[0]!.position).toEqual(burst.position);
+    expect(Number.isNaN(Date.parse(checkpoints[0]!.createdAt ?? ''))).toBe(false);
+    expect(sub.position).toEqual(burst.position);
+    expect(received.map((e) => e.position)).toEqual([own.position]);
+    await sub.stop();
+  });
+
+  it('8e. with `until`, a server without caughtUp (before 23.10) signals caught-up at the bound though newer matches exist', async () => {
+    const { server, store } = setup();
+    server.sendsCaughtUp = false;
+    const first = await store.append('p-1', [event(), event()]);
+    await store.append('p-2', [event(), event()]);
+    const received: RecordedEvent[] = [];
+    const sub = store.subscribeToAll({ filter: { streamPrefixes: ['p-'] }, until: first.position, handler: async (b) => void received.push(...b) });
+    let resolved = false;
+    void sub.caughtUp.then(() => (resolved = true));
+    await until(() => resolved, 'caught-up at the bound', 1000).finally(() => sub.stop());
+    expect(received.map((e) => e.position)).toEqual([server.log[0]!.position, first.position].map((p) => ({ commit: Number(p.commit), prepare: Number(p.prepare) })));
+    expect(sub.position).toEqual(first.position);
+  });
+
+  it('8d. a passed-over event behind an own event still in the handler is reported only after that event is handled', async () => {
+    const { store } = setup();
+    const [mine, theirs] = rigs(2);
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sub = store.subscribeToAll({
+      filter: { partition: { index: 0, count: 2 } },
+      handler: async (batch) => {
+        await gate;
+        order.push(...batch.map(() => 'event'));
+      },
+      onCheckpoint: () => void order.push('checkpoint'),
+    });
+    await sub.caughtUp;
+    await store.append('readings-s', [keyed('s', mine![0]!)]);
+    const passed = await store.append('readings-s', [keyed('s', theirs![0]!)]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(order).toEqual([]);
+    release();
+    await until(() => order.length === 2, 'the event, then the checkpoint');
+    expect(order).toEqual(['event', 'checkpoint']);
+    expect(sub.position).toEqual(passed.position);
     await sub.stop();
   });
 });

@@ -32,12 +32,14 @@ import { RoundTrips } from '../round-trips.js';
 import { realClient, type EsdbClient } from './eventstoredb-client.js';
 import {
   collect,
+  filtersOnClient,
   fromPosition,
   knownPosition,
   matches,
   sameId,
   serverFilter,
   START_POSITION,
+  storedMetadata,
   toExpected,
   toPosition,
   toRecorded,
@@ -108,7 +110,7 @@ export class EventStoreDbEventStore implements EventStore {
       this.roundTrips.requests++;
       const result = await this.client.appendToStream(
         streamId,
-        events.map((e, i) => jsonEvent({ id: ids[i]!, type: e.type, data: e.data as Record<string, unknown>, metadata: e.metadata })),
+        events.map((e, i) => jsonEvent({ id: ids[i]!, type: e.type, data: e.data as Record<string, unknown>, metadata: storedMetadata(e.data, e.metadata) })),
         { streamState: toExpected(expected) },
       );
       // A fresh append always moves the stream past what the pre-check saw; an answer at or below it is the
@@ -203,8 +205,8 @@ export class EventStoreDbEventStore implements EventStore {
     const { after, limit = 1000, filter } = options;
     const out: RecordedEvent[] = [];
     const onServer = serverFilter(filter, 1);
-    // When the server checks only stream prefixes, some of what it sends may still be dropped here.
-    const pageSize = filter?.streamPrefixes?.length && filter.eventTypes?.length ? Math.max(limit, 500) : limit;
+    // When the server checks only stream prefixes, or a partition is asked for, some of what it sends is dropped here.
+    const pageSize = filtersOnClient(filter) ? Math.max(limit, 500) : limit;
     let cursor: Position | undefined = after && after.commit >= 0 ? after : undefined;
     for (;;) {
       const page = await collect<AllStreamResolvedEvent>(

@@ -16,8 +16,13 @@ import { fromPosition, matches, serverFilter, toPosition, toRecorded } from './e
  * - A dropped call (server restart, leader change: any error of the gRPC stream) opens a new subscription
  *   from the last handled position after a growing delay; the caught-up state is kept. `onError` hears only
  *   of handler errors and of retries used up.
- * - Server checkpoints (`checkpointReached`: positions up to which nothing else matches) go to `onCheckpoint`
- *   only when no delivered event is still waiting, here or in the stream's buffer.
+ * - Positions up to which nothing else matches go to `onCheckpoint`, and the subscription's position moves there:
+ *   the server's checkpoints (`checkpointReached`, no event time) and the events the client-side filter passed over
+ *   (another partition's, with their event time: a partition's clock while its own events are quiet). Only once no
+ *   delivered event is still waiting, here or in the stream's buffer, and in turn with the handler (awaited); a
+ *   burst of passed-over events gives one call.
+ * - `until` (inclusive): events past it are never handed over; the first one (or a server checkpoint past it) moves
+ *   the position to `until` itself, where the subscription idles.
  */
 export class EventStoreDbSubscription implements Subscription {
   readonly caughtUp: Promise<void>;
@@ -33,6 +38,8 @@ export class EventStoreDbSubscription implements Subscription {
   private stopped = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The newest position known to hold nothing else for this subscriber, not yet reported (see onCheckpoint). */
+  private passed: { position: Position; createdAt?: string } | undefined;
   /** Newest matching event at the start: null = not known yet, undefined = none after the checkpoint. */
   private target: Position | undefined | null = null;
 
@@ -47,7 +54,9 @@ export class EventStoreDbSubscription implements Subscription {
     this.open();
     lastMatching().then(
       (target) => {
-        this.target = target;
+        // With a bound, caught-up is reaching the bound when the newest match lies past it.
+        const until = options.until;
+        this.target = until && target && comparePositions(target, until) > 0 ? until : target;
         this.schedule();
       },
       // Without it only the server's caughtUp can signal; a server old enough to lack both is not supported.
@@ -82,7 +91,22 @@ export class EventStoreDbSubscription implements Subscription {
       if (generation !== this.generation) return;
       this.failures = 0;
       const e = resolved.event;
-      if (!e || !matches(e, this.options.filter)) return;
+      if (!e) return;
+      const position = toPosition(e.position);
+      const until = this.options.until;
+      if (until && comparePositions(position, until) > 0) {
+        // Past the bound: nothing more for the handler, and everything up to the bound has come through.
+        this.passOver(until);
+        this.schedule();
+        return;
+      }
+      if (!matches(e, this.options.filter)) {
+        this.passOver(position, e.created.toISOString());
+        this.schedule();
+        return;
+      }
+      // A checkpoint that arrived while this (older) event waited in the stream's buffer stays valid after it.
+      if (this.passed && comparePositions(this.passed.position, position) <= 0) this.passed = undefined;
       this.buffer.push(toRecorded(e));
       this.schedule();
     });
@@ -119,11 +143,30 @@ export class EventStoreDbSubscription implements Subscription {
   }
 
   private onCheckpoint(position: Position): void {
-    // Only when nothing of ours is pending before it, or a resume could skip a buffered event.
-    const idle = this.buffer.length === 0 && !this.handling && this.subscription.readableLength === 0;
-    if (idle && !this.stopped) this.options.onCheckpoint?.(position);
+    const until = this.options.until;
+    this.passOver(until && comparePositions(position, until) > 0 ? until : position);
     if (this.target !== null && (this.target === undefined || comparePositions(position, this.target) >= 0)) this.serverCaughtUp = true;
     this.schedule();
+  }
+
+  private passOver(position: Position, createdAt?: string): void {
+    if (!this.passed || comparePositions(position, this.passed.position) > 0) this.passed = { position, createdAt };
+  }
+
+  /** Reports the passed-over position once nothing delivered waits before it (else a resume could skip that event). */
+  private async reportPassed(): Promise<boolean> {
+    const passed = this.passed;
+    if (!passed || this.buffer.length > 0 || this.subscription.readableLength > 0) return true;
+    this.passed = undefined;
+    if (this.current && comparePositions(passed.position, this.current) <= 0) return true;
+    try {
+      await this.options.onCheckpoint?.(passed.position, passed.createdAt);
+    } catch (error) {
+      this.fail(error);
+      return false;
+    }
+    this.current = passed.position;
+    return true;
   }
 
   private schedule(): void {
@@ -131,7 +174,9 @@ export class EventStoreDbSubscription implements Subscription {
     this.handling = this.drain().finally(() => {
       this.handling = undefined;
       // An event may have arrived between the end of the drain loop and here.
-      if (this.buffer.length > 0 || (!this.isCaughtUp && (this.serverCaughtUp || this.reachedTarget()))) this.schedule();
+      if (this.buffer.length > 0 || (this.passed && this.subscription.readableLength === 0) || (!this.isCaughtUp && (this.serverCaughtUp || this.reachedTarget()))) {
+        this.schedule();
+      }
     });
   }
 
@@ -157,6 +202,7 @@ export class EventStoreDbSubscription implements Subscription {
     }
     if (this.stopped) return;
     this.subscription.resume();
+    if (!(await this.reportPassed()) || this.stopped) return;
     if (!this.isCaughtUp && this.buffer.length === 0 && this.subscription.readableLength === 0 && (this.serverCaughtUp || this.reachedTarget())) {
       this.isCaughtUp = true;
       this.resolveCaughtUp();

@@ -239,16 +239,18 @@ export class PostgresEventStore implements EventStore {
    * newest event a subscriber may read: when the page comes back short, nothing else matching the filter lies
    * between its last event and that head, so a filtered subscriber (one partition) may move its checkpoint there.
    */
-  private async readPage(options: ReadAllOptions, withHead: boolean): Promise<{ events: RecordedEvent[]; head?: { position: Position; createdAt: string } }> {
-    const { after, limit = this.options.pageSize ?? 1000, filter } = options;
+  private async readPage(options: ReadAllOptions & { until?: Position }, withHead: boolean): Promise<{ events: RecordedEvent[]; head?: { position: Position; createdAt: string } }> {
+    const { after, until, limit = this.options.pageSize ?? 1000, filter } = options;
     const afterClause =
       after && after.commit >= 0
         ? sql`and (transaction_id, global_position) > (${String(after.commit)}::xid8, ${after.prepare}::bigint)`
         : sql``;
-    const visible =
+    const snapshot =
       this.options.applySnapshotRule === false
         ? sql``
         : sql`and transaction_id < pg_snapshot_xmin(pg_current_snapshot())`;
+    const bound = until ? sql`and (transaction_id, global_position) <= (${String(until.commit)}::xid8, ${until.prepare}::bigint)` : sql``;
+    const visible = sql`${snapshot} ${bound}`;
     const page = sql`
       select ${COLUMNS} from events
       where true ${afterClause} ${visible} ${filterClause(filter)}

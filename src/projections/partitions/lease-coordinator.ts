@@ -23,6 +23,11 @@ export interface LeaseCoordinatorOptions {
   /** Between claims, releases and heartbeats. */
   intervalMs?: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>) => void;
+  /**
+   * Checked every round: true once the deployment's P is no longer the one these units were made for (`projections
+   * repartition` ran). The worker then stops and holds nothing until it is restarted with the new P.
+   */
+  stale?: () => Promise<boolean>;
 }
 
 /**
@@ -37,6 +42,8 @@ export class LeaseCoordinator {
   private stopped = true;
   private lastWorkers = 1;
   rebalances = 0;
+  /** Why this worker holds nothing and claims nothing (P changed under it), until restarted. */
+  halted: string | undefined;
 
   constructor(
     private readonly backend: LeaseBackend,
@@ -88,6 +95,14 @@ export class LeaseCoordinator {
   }
 
   private async round(): Promise<void> {
+    if (this.halted) return;
+    if (await this.options.stale?.()) {
+      this.halted = 'the partition count changed (projections repartition): restart this worker';
+      this.log('error', this.halted, { worker: this.backend.workerId });
+      for (const unit of [...this.running.values()]) await this.giveUp(unit, 'repartitioned');
+      this.publish();
+      return;
+    }
     await this.backend.heartbeat();
     const workers = await this.backend.workers();
     this.lastWorkers = workers;

@@ -3,6 +3,8 @@ import type { Database } from '../../database/database.js';
 import type { Tables } from '../../database/tables.js';
 import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../../event-store/event-store.js';
 import { upcast } from '../../events/event-registry.js';
+import { readPartitionCount } from '../../projections/checkpoints.js';
+import { consumerOf, slotOf } from '../../projections/partitions/unit-names.js';
 import type { Projection } from '../../projections/projection.js';
 import { applyBatch, readCheckpoint } from '../../projections/projection-runner.js';
 import {
@@ -24,6 +26,18 @@ export interface OperationsContext {
 }
 
 const MAX_SWAP_ATTEMPTS = 20;
+
+/**
+ * Rebuild and verify bring a replay to the live projection's one position; P partitions stand at P positions.
+ * Until they handle that, they refuse instead of swapping tables under partitions at other positions.
+ */
+async function refusePartitioned(ctx: OperationsContext, projection: Projection, what: string): Promise<void> {
+  if (!projection.partitioned) return;
+  const partitions = await readPartitionCount(ctx.database.db);
+  if (partitions > 1) {
+    throw new Error(`${projection.name} runs as ${partitions} partitions, each at its own position: ${what} needs one. Run \`projections repartition --partitions 1\` first (it brings them to one position), then ${what}, then repartition back`);
+  }
+}
 
 function stamp(): string {
   return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -143,6 +157,7 @@ export interface RebuildResult {
  * Rows written without events (source = 'reprojection') are carried over.
  */
 export async function rebuildProjection(ctx: OperationsContext, projection: Projection): Promise<RebuildResult> {
+  await refusePartitioned(ctx, projection, 'rebuild');
   const started = performance.now();
   const db = ctx.database.db;
   const shadow = `rebuild_${projection.name}_${stamp()}`;
@@ -242,6 +257,7 @@ const md5Empty = 'd41d8cd98f00b204e9800998ecf8427e';
  * and rows written without events left out) and the rows found on one side only.
  */
 export async function verifyProjection(ctx: OperationsContext, projection: Projection): Promise<VerifyResult> {
+  await refusePartitioned(ctx, projection, 'verify');
   const db = ctx.database.db;
   const scratch = `verify_${projection.name}_${stamp()}`;
   const timescale = await timescaleInstalled(ctx.database);
@@ -303,7 +319,9 @@ export interface ProjectionLag {
 export async function projectionStatus(ctx: Pick<OperationsContext, 'database' | 'store'>, projections: readonly Projection[]): Promise<ProjectionLag[]> {
   const db = ctx.database.db;
   const rows = await db.selectFrom('projection_checkpoints').select(['name', 'commit_position', 'prepare_position', 'updated_at']).orderBy('name').execute();
-  const names = [...new Set([...projections.map((p) => p.name), ...rows.map((r) => r.name)])];
+  // A projection running as partitions shows each partition (`name#i/P`) instead of its own name.
+  const stored = new Set(rows.map((r) => consumerOf(r.name)));
+  const names = [...new Set([...projections.filter((p) => !stored.has(p.name)).map((p) => p.name), ...rows.map((r) => r.name)])].sort();
   const out: ProjectionLag[] = [];
   for (const name of names) {
     const row = rows.find((r) => r.name === name);
@@ -313,8 +331,10 @@ export async function projectionStatus(ctx: Pick<OperationsContext, 'database' |
       const after = checkpoint
         ? sql`and (transaction_id, global_position) > (${String(checkpoint.commit)}::xid8, ${checkpoint.prepare}::bigint)`
         : sql``;
+      const slot = slotOf(name);
+      const mine = slot ? sql`and (partition_key is null or partition_key % ${slot.count}::int = ${slot.index}::int)` : sql``;
       const { rows: n } = await sql<{ n: number }>`select count(*)::int as n from events
-        where transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${after}`.execute(db);
+        where transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ${after} ${mine}`.execute(db);
       lagEvents = n[0]!.n;
     } else {
       const head = await ctx.store.headPosition();
@@ -325,7 +345,7 @@ export async function projectionStatus(ctx: Pick<OperationsContext, 'database' |
       checkpoint,
       updatedAt: row ? new Date(row.updated_at).toISOString() : null,
       lagEvents,
-      known: projections.some((p) => p.name === name),
+      known: projections.some((p) => p.name === consumerOf(name)),
     });
   }
   return out;
