@@ -16,15 +16,11 @@
  *   all, and the pipeline's ratio to it.
  * Prints a table and writes bench/results/pipeline-<date>.json.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { createApp } from '../../src/app.factory.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { projectRoot } from '../../src/config/paths.js';
@@ -34,6 +30,7 @@ import { InferenceSagaService } from '../../src/inference/inference-saga.module.
 import { EVENT_STORE } from '../../src/infrastructure/tokens.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { copyBaseline, pacedIngest as pace, percentile, SENSORS, T0, uciRequest } from './uci-ingest-load.js';
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -47,69 +44,15 @@ const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 100);
 const TARGET_SAMPLES_PER_S = 5000;
 const TARGET_P99_S = 2;
 const SYSTEM = 'bench-rig';
-const T0 = Date.parse('2026-06-01T00:00:00.000Z');
-const SENSORS = ['PS1', 'PS2', 'PS3', 'PS4', 'PS5', 'PS6', 'EPS1', 'FS1', 'FS2', 'TS1', 'TS2', 'TS3', 'TS4', 'VS1', 'CE', 'CP', 'SE'];
 const root = projectRoot();
 
-const sample = (() => {
-  const dir = join(root, 'models', 'sample');
-  const read = (f: string) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number));
-  return Object.fromEntries(SENSORS.map((s) => [s, read(`${s}.txt`)])) as Record<string, number[][]>;
-})();
-const CYCLES = sample.PS1!.length;
-
-interface Row {
-  system_id: string;
-  equipment_id: string;
-  sensor_id: string;
-  ts: string;
-  v: number;
+/** Request b: equipment b % EQUIPMENT of `systemId`, the next MINUTES_PER_REQUEST minutes of its timeline. */
+function request(b: number, systemId = SYSTEM) {
+  return uciRequest(b, { systems: [systemId], equipment: EQUIPMENT, minutesPerRequest: MINUTES_PER_REQUEST });
 }
 
-/** Request b: equipment b % EQUIPMENT, the next MINUTES_PER_REQUEST minutes of its timeline (one cycle each). */
-function request(b: number, systemId = SYSTEM): { rows: Row[]; windows: number[]; equipmentId: string } {
-  const equipmentId = `eq-${b % EQUIPMENT}`;
-  const block = Math.floor(b / EQUIPMENT);
-  const rows: Row[] = [];
-  const windows: number[] = [];
-  for (let m = 0; m < MINUTES_PER_REQUEST; m++) {
-    const minute = block * MINUTES_PER_REQUEST + m;
-    const start = T0 + minute * 60_000;
-    const cycle = (b * 7 + m) % CYCLES;
-    windows.push(start);
-    for (let s = 0; s < 60; s++) {
-      const ts = new Date(start + s * 1000).toISOString();
-      for (const sensor of SENSORS) rows.push({ system_id: systemId, equipment_id: equipmentId, sensor_id: sensor, ts, v: sample[sensor]![cycle]![s]! });
-    }
-  }
-  return { rows, windows, equipmentId };
-}
-
-/**
- * CONCURRENCY clients send requests 0, 1, 2, ... for `seconds` from `start`. Paced at RATE: request b is due
- * at start + b x interval (a client that falls behind sends at once); with RATE=max each client sends its
- * next request as soon as the last one is answered.
- */
-async function pacedIngest(start: number, seconds: number, send: (b: number) => Promise<void>): Promise<void> {
-  const interval = RATE === 'max' ? 0 : ((MINUTES_PER_REQUEST * 60) / Number(RATE)) * 1000;
-  const stopAt = start + seconds * 1000;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (;;) {
-        const b = next++;
-        const due = start + b * interval;
-        if (Math.max(due, Date.now()) >= stopAt) break;
-        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-        await send(b);
-      }
-    }),
-  );
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+function pacedIngest(start: number, seconds: number, send: (b: number) => Promise<void>): Promise<void> {
+  return pace(start, seconds, { rate: RATE, concurrency: CONCURRENCY, minutesPerRequest: MINUTES_PER_REQUEST }, send);
 }
 
 function freshDatabase(): Promise<ScratchDatabase> {
@@ -172,6 +115,8 @@ async function runPipeline(url: string) {
     do {
       const q = new URLSearchParams({ limit: '1000', from: new Date(oldestOpen).toISOString(), ...(cursor ? { cursor } : {}) });
       const res = await fetch(`${base}/api/v1/systems/${SYSTEM}/anomalies?${q}`);
+      // 404 until the systems projection has seen the first ingest: nothing to see yet.
+      if (res.status === 404) return (await res.arrayBuffer(), found);
       const page = (await res.json()) as { items: { event_id: string; equipment_id: string; window_start: string }[]; next_cursor: string | null };
       const now = Date.now();
       for (const item of page.items) {
@@ -267,42 +212,11 @@ async function runPipeline(url: string) {
   };
 }
 
-/** The same readings as sensor_readings rows (one per sample, migrations/0006), COPYed in 2,000-row chunks into a copy of the table. */
-async function runCopy(url: string, requests: number) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query('CREATE TABLE sensor_readings_copy (LIKE sensor_readings INCLUDING ALL)');
-  const eventId = randomUUID();
-  const started = Date.now();
-  let values = 0;
-  let samples = 0;
-  for (let b = 0; b < requests; b++) {
-    const perSample = new Map<string, { system_id: string; equipment_id: string; ts: string; values: Record<string, number> }>();
-    for (const r of request(b).rows) {
-      const key = `${r.system_id}\u0000${r.equipment_id}\u0000${r.ts}`;
-      let sample = perSample.get(key);
-      if (!sample) perSample.set(key, (sample = { system_id: r.system_id, equipment_id: r.equipment_id, ts: r.ts, values: {} }));
-      sample.values[r.sensor_id] = r.v;
-      values++;
-    }
-    // JSON of plain sensor ids and numbers holds nothing COPY's text format would need escaped.
-    const lines = [...perSample.values()].map((x) => `${x.system_id}\t${x.equipment_id}\t${x.ts}\t${JSON.stringify(x.values)}\t\\N\t\\N\t${eventId}\n`);
-    samples += lines.length;
-    const chunks: string[] = [];
-    for (let i = 0; i < lines.length; i += 2000) chunks.push(lines.slice(i, i + 2000).join(''));
-    const stream = client.query(copyStreams.from('COPY sensor_readings_copy (system_id, equipment_id, ts, sensor_values, units, meta, event_id) FROM STDIN'));
-    await pipeline(Readable.from(chunks), stream);
-  }
-  const seconds = (Date.now() - started) / 1000;
-  await client.end();
-  return { rows: samples, seconds, valuesPerSecond: values / seconds, samplesPerSecond: samples / seconds };
-}
-
 async function main(): Promise<void> {
   const db = await freshDatabase();
   try {
     const p = await runPipeline(db.url);
-    const copy = await runCopy(db.url, p.requests);
+    const copy = await copyBaseline(db.url, p.requests, { systems: [SYSTEM], equipment: EQUIPMENT, minutesPerRequest: MINUTES_PER_REQUEST });
     const ratio = p.endToEndSamplesPerSecond / copy.samplesPerSecond;
     const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
     const table = [

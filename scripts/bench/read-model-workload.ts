@@ -5,14 +5,11 @@
  * BENCH_SCALE multiplies each benchmark's default size.
  */
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import type { Database } from '../../src/database/database.js';
 import { componentNames, severities } from '../../src/events/anomaly-detected.event.js';
 import { upsertTrendWindows, type TrendWindow } from '../../src/projections/trend-windows.writer.js';
+import { copyRows } from './copy-rows.js';
 
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const scale = Number(process.env.BENCH_SCALE ?? 1);
@@ -34,29 +31,6 @@ export const ANOMALY_SPAN_MS = 90 * 86_400_000; // anomalies spread over 90 days
 function rng(seed: number) {
   let s = seed >>> 0;
   return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-async function copyRows(url: string, copySql: string, rows: Iterable<string>): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const stream = client.query(copyStreams.from(copySql));
-    // ~2,000 rows per chunk: COPY throughput drops sharply with one chunk per row (DESIGN.md §9).
-    async function* chunks() {
-      let buf: string[] = [];
-      for (const r of rows) {
-        buf.push(r);
-        if (buf.length >= 2000) {
-          yield buf.join('');
-          buf = [];
-        }
-      }
-      if (buf.length) yield buf.join('');
-    }
-    await pipeline(Readable.from(chunks()), stream);
-  } finally {
-    await client.end();
-  }
 }
 
 /** `readings` sensor values as sensor_readings rows: one row per sample of the 17 sensors. */
