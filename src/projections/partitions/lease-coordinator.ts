@@ -115,8 +115,9 @@ export class LeaseCoordinator {
     const share = Math.ceil(this.units.length / workers);
     if (this.running.size > share) {
       // Above the fair share (a worker joined): hand the surplus over, newest claims last.
+      // All at once: each stop waits for its batch in hand, and the newcomer idles until they are free.
       const surplus = [...this.running.values()].slice(share);
-      for (const unit of surplus) await this.giveUp(unit, 'rebalance');
+      await Promise.all(surplus.map((unit) => this.giveUp(unit, 'rebalance')));
       this.rebalances++;
       metrics.leaseRebalances.inc({ reason: 'release' });
       this.publish();

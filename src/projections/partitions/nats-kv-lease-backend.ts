@@ -98,7 +98,7 @@ export class NatsKvLeaseBackend implements LeaseBackend {
       if (ttl !== this.ttlMs) {
         throw new Error(
           `nats-kv leases: bucket ${this.bucket} has a TTL of ${ttl} ms, this worker is configured for ${this.ttlMs} ms; ` +
-            'align LEASE_TTL or delete the bucket (the fences keep the read models safe while leases are re-taken)',
+            'align LEASE_TTL_MS or delete the bucket (the fences keep the read models safe while leases are re-taken)',
         );
       }
       this.jsm = await jetstreamManager(nc);
