@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.js';
+import { freePort } from '../support/free-port.js';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux for every architecture Node runs on). */
 const CLK_TCK = 100;
@@ -26,17 +26,6 @@ export interface ServiceProcess {
   stop(timeoutMs?: number): Promise<number | null>;
   /** The last lines the process wrote (for a failure message). */
   output(): string;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** CPU seconds of a process from /proc/<pid>/stat (utime + stime), or undefined once it is gone. */

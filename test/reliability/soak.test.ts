@@ -19,7 +19,7 @@ import { subscribersBehind } from '../support/subscribers-behind.js';
 import { countSensorValues } from '../support/sensor-values.js';
 import { spawnService, type SpawnedService } from '../support/spawn-service.js';
 import { runCli } from './run-cli.js';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../../scripts/support/free-port.js';
 import { startPrivateNats, type PrivateNats } from './support/private-nats.js';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres.js';
 

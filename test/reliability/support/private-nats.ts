@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from './free-port.js';
+import { freePort, waitForPort } from '../../../scripts/support/free-port.js';
 
 /** A nats-server with JetStream of the test's own (temporary store directory, free loopback port). */
 export interface PrivateNats {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '../../../scripts/support/free-port.js';
 
 /**
  * A PostgreSQL cluster of the test's own (initdb in a temporary directory, a free loopback port, trust auth),
