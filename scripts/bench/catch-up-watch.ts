@@ -48,7 +48,7 @@ export function lagEvents(p: Progress): number {
 /**
  * Of the partition checkpoints (`consumer#i/P`) behind the log's head, those with events of their own partition (or
  * keyless ones) still after them. A partition that has passed over the rest of the log may store that position only
- * later (at most every IDLE_CHECKPOINT_MS, and not at all once the log is quiet): it has nothing left to do.
+ * later (at most every IDLE_CHECKPOINT_MS, src/projections/partitions/idle-checkpoint.ts): it has nothing left to do.
  */
 async function partitionsWithWork(client: pg.Client, names: readonly string[], checkpoints: readonly Checkpoint[]): Promise<string[]> {
   const counts = [...new Set(names.map((n) => /#\d+\/(\d+)$/.exec(n)?.[1]).filter((c): c is string => c !== undefined))];

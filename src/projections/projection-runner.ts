@@ -61,8 +61,6 @@ export async function storeCheckpoint(trx: Kysely<Tables>, name: string, positio
       prepare_position = excluded.prepare_position, updated_at = excluded.updated_at`.execute(trx);
 }
 
-export { IDLE_CHECKPOINT_MS } from './partitions/idle-checkpoint.js';
-
 interface UnitState {
   unit: WorkUnit;
   projection: Projection;

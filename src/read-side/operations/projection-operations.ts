@@ -6,7 +6,7 @@ import { upcast } from '../../events/event-registry.js';
 import { readPartitionCount } from '../../projections/checkpoints.js';
 import { consumerOf, slotOf } from '../../projections/partitions/unit-names.js';
 import type { Projection } from '../../projections/projection.js';
-import { applyBatch, readCheckpoint } from '../../projections/projection-runner.js';
+import { applyBatch, readCheckpoint, storeCheckpoint } from '../../projections/projection-runner.js';
 import {
   createShadowTables,
   dropSchema,
@@ -93,14 +93,6 @@ async function catchUpInTransaction(
   }
 }
 
-async function writeCheckpoint(trx: Kysely<Tables>, schema: string, name: string, p: Position): Promise<void> {
-  await sql`
-    insert into ${sql.table(`${schema}.projection_checkpoints`)} (name, commit_position, prepare_position, updated_at)
-    values (${name}, ${p.commit}, ${p.prepare}, now())
-    on conflict (name) do update set commit_position = excluded.commit_position, prepare_position = excluded.prepare_position,
-      updated_at = excluded.updated_at`.execute(trx);
-}
-
 function samePosition(a: Position | undefined, b: Position | undefined): boolean {
   return a === undefined || b === undefined ? a === b : comparePositions(a, b) === 0;
 }
@@ -131,7 +123,7 @@ async function atLiveCheckpoint<T>(
       if (!samePosition(position, live) && live && ctx.database.backend === 'postgres') {
         // The live projection committed more meanwhile; it cannot now (locked). Apply the gap here.
         position = await catchUpInTransaction(ctx, trx, projection, schema, position, live, counter);
-        if (position) await writeCheckpoint(trx, schema, projection.name, position);
+        if (position) await storeCheckpoint(trx, projection.name, position, schema);
       }
       if (live && !samePosition(position, live)) return { done: false as const };
       return { done: true as const, value: await atSamePosition(trx, position, live) };
@@ -186,7 +178,7 @@ export async function rebuildProjection(ctx: OperationsContext, projection: Proj
           swap[table] = 'rename';
         }
       }
-      if (position && !samePosition(position, live)) await writeCheckpoint(trx, 'public', projection.name, position);
+      if (position && !samePosition(position, live)) await storeCheckpoint(trx, projection.name, position);
       return { position, swap };
     }, async () => {
       // The secondary indexes, built once over the replayed rows, before the tables go live.
